@@ -1,0 +1,8 @@
+//! Native federated-learning core of fedledger.
+//!
+//! Everything here runs outside the runtime, with native threads: the canonical codec bridged
+//! to `ndarray`, local training, robust aggregation, attacks (for tests and simulation),
+//! attribution scorers, data loading, and `fedledger-sim`.
+
+pub mod data;
+pub mod model;

@@ -1,0 +1,332 @@
+//! Configuration of the robust aggregation rule and of the staleness function of a model.
+//!
+//! These types are stored on chain (model configuration) and read by the native worker, so they
+//! carry **no floating point**: every real-valued parameter is an integer in a documented fixed
+//! unit.
+//!
+//! * fractions (`TrimmedMean::beta`) are in parts per billion, like `Perbill`
+//!   ([`PARTS_PER_BILLION`] = 100 %);
+//! * real numbers (`eps`, `tau`, `max_norm`, the staleness exponent/slope `a`) are in
+//!   millionths ([`MICRO`] = 1.0), so `tau: 1_500_000` means τ = 1.5.
+//!
+//! The native side converts with [`micro_to_f64`] / [`ppb_to_f64`], which are exact
+//! IEEE-754 divisions and therefore identical on every validator.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+/// `1.0` in the micro fixed unit used by real-valued rule parameters.
+pub const MICRO: u32 = 1_000_000;
+
+/// `100 %` in parts per billion (the `Perbill` convention).
+pub const PARTS_PER_BILLION: u32 = 1_000_000_000;
+
+/// Converts a micro-unit parameter to `f64` (exact division, deterministic).
+pub fn micro_to_f64(x: u32) -> f64 {
+	x as f64 / MICRO as f64
+}
+
+/// Converts a parts-per-billion fraction to `f64` (exact division, deterministic).
+pub fn ppb_to_f64(x: u32) -> f64 {
+	x as f64 / PARTS_PER_BILLION as f64
+}
+
+/// A robust aggregation rule over `n` updates of `d` parameters.
+///
+/// `f` is always the number of Byzantine updates (or, with bucketing, Byzantine buckets) the rule
+/// is configured to tolerate.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum AggregationRule {
+	/// Sample-weighted mean of all updates (McMahan et al.). Not robust.
+	FedAvg,
+	/// Coordinate-wise median (unweighted; mean of the two middle values when `n` is even).
+	Median,
+	/// Coordinate-wise trimmed mean: per coordinate, drop the `⌊β·n⌋` smallest and the `⌊β·n⌋`
+	/// largest values and average the rest (unweighted). `beta` is in parts per billion and must
+	/// be below 50 %.
+	TrimmedMean {
+		/// Fraction trimmed from each end, in parts per billion.
+		beta: u32,
+	},
+	/// Krum (Blanchard et al. 2017): the single update whose `n − f − 2` nearest neighbours are
+	/// closest. Needs `n ≥ 2f + 3`.
+	Krum {
+		/// Byzantine updates tolerated.
+		f: u32,
+	},
+	/// Multi-Krum: the sample-weighted mean of the `m` updates with the best Krum scores.
+	/// Needs `n ≥ 2f + 3` and `1 ≤ m ≤ n − f`.
+	MultiKrum {
+		/// Byzantine updates tolerated.
+		f: u32,
+		/// Number of updates selected and averaged.
+		m: u32,
+	},
+	/// Bulyan (El Mhamdi et al. 2018): iterated Krum selects `θ = n − 2f` updates, then per
+	/// coordinate the `θ − 2f` values closest to the median are averaged. Needs `n ≥ 4f + 3`.
+	Bulyan {
+		/// Byzantine updates tolerated.
+		f: u32,
+	},
+	/// Geometric median by smoothed Weiszfeld iterations (Pillutla et al., RFA), sample-weighted.
+	GeometricMedian {
+		/// Number of Weiszfeld iterations (≥ 1).
+		iters: u32,
+		/// Smoothing ν > 0 in micro units: distances are floored at ν.
+		eps: u32,
+	},
+	/// Centered clipping (Karimireddy et al. 2021): starting from the coordinate-wise median,
+	/// `iters` times `v ← v + Σ wᵢ·clip_τ(xᵢ − v) / Σ wᵢ`.
+	CenteredClipping {
+		/// Clipping radius τ > 0 in micro units.
+		tau: u32,
+		/// Number of clipping iterations L (≥ 1).
+		iters: u32,
+	},
+	/// Norm bounding (Sun et al. 2019): each update is scaled down to L2 norm at most
+	/// `max_norm`, then sample-weighted mean.
+	NormBounding {
+		/// Maximum L2 norm > 0 in micro units.
+		max_norm: u32,
+	},
+}
+
+/// A rule plus optional bucketing in front of it (Karimireddy et al. 2022): updates are
+/// shuffled deterministically, grouped into buckets of `s` updates, each bucket is replaced by
+/// its sample-weighted mean, and the rule runs on the buckets.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct AggregationSpec {
+	/// The robust rule.
+	pub rule: AggregationRule,
+	/// Bucket size `s` (≥ 1); `None` for no bucketing.
+	pub bucketing: Option<u32>,
+}
+
+/// How much an update computed against an older model version counts in a buffered
+/// asynchronous round (FedAsync, Xie et al. 2019). `t` is the staleness in versions.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum StalenessFn {
+	/// `s(t) = 1`.
+	Constant,
+	/// `s(t) = (t + 1)^(−a)`, `a` in micro units.
+	Polynomial {
+		/// Exponent `a ≥ 0` in micro units.
+		a: u32,
+	},
+	/// `s(t) = 1` if `t ≤ b`, else `1 / (a·(t − b) + 1)`, `a` in micro units.
+	Hinge {
+		/// Slope `a ≥ 0` in micro units.
+		a: u32,
+		/// Staleness (in versions) up to which updates count fully.
+		b: u32,
+	},
+}
+
+/// Why a rule configuration is invalid.
+#[derive(
+	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum RuleConfigError {
+	/// Bucket size is zero.
+	ZeroBucketSize,
+	/// Trimmed-mean `beta` is 50 % or more.
+	TrimTooLarge,
+	/// Multi-Krum `m` is zero.
+	ZeroSelection,
+	/// An iterative rule has zero iterations.
+	ZeroIterations,
+	/// A real parameter that must be positive (`eps`, `tau`, `max_norm`) is zero.
+	ZeroParameter,
+	/// The rule (after bucketing) needs more updates than the round guarantees.
+	TooFewUpdates {
+		/// Updates (or buckets) the rule needs.
+		required: u32,
+		/// Updates (or buckets) available.
+		available: u32,
+	},
+}
+
+impl core::fmt::Display for RuleConfigError {
+	fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+		match self {
+			Self::ZeroBucketSize => write!(f, "bucket size must be at least 1"),
+			Self::TrimTooLarge => write!(f, "trimmed-mean beta must be below 50%"),
+			Self::ZeroSelection => write!(f, "multi-krum m must be at least 1"),
+			Self::ZeroIterations => write!(f, "iteration count must be at least 1"),
+			Self::ZeroParameter => write!(f, "eps, tau and max_norm must be positive"),
+			Self::TooFewUpdates { required, available } => {
+				write!(f, "rule needs {required} updates (or buckets), only {available} available")
+			},
+		}
+	}
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for RuleConfigError {}
+
+impl AggregationRule {
+	/// The smallest number of updates the rule is defined on with its parameters.
+	pub fn min_updates_required(&self) -> u32 {
+		match *self {
+			Self::Krum { f } => f.saturating_mul(2).saturating_add(3),
+			Self::MultiKrum { f, m } => {
+				f.saturating_mul(2).saturating_add(3).max(m.saturating_add(f))
+			},
+			Self::Bulyan { f } => f.saturating_mul(4).saturating_add(3),
+			_ => 1,
+		}
+	}
+
+	/// Number of values trimmed from each end of a coordinate for `n` updates
+	/// (`⌊β·n⌋`, computed in integers); 0 for rules other than trimmed mean.
+	pub fn trim_count(&self, n: u32) -> u32 {
+		match *self {
+			Self::TrimmedMean { beta } => {
+				((beta as u64 * n as u64) / PARTS_PER_BILLION as u64) as u32
+			},
+			_ => 0,
+		}
+	}
+
+	/// Checks the parameters alone (independent of the number of updates).
+	pub fn validate_params(&self) -> Result<(), RuleConfigError> {
+		match *self {
+			Self::TrimmedMean { beta } if beta >= PARTS_PER_BILLION / 2 => {
+				Err(RuleConfigError::TrimTooLarge)
+			},
+			Self::MultiKrum { m: 0, .. } => Err(RuleConfigError::ZeroSelection),
+			Self::GeometricMedian { iters: 0, .. } | Self::CenteredClipping { iters: 0, .. } => {
+				Err(RuleConfigError::ZeroIterations)
+			},
+			Self::GeometricMedian { eps: 0, .. }
+			| Self::CenteredClipping { tau: 0, .. }
+			| Self::NormBounding { max_norm: 0 } => Err(RuleConfigError::ZeroParameter),
+			_ => Ok(()),
+		}
+	}
+
+	/// Checks the parameters and that `n_min` updates are enough for the rule.
+	pub fn validate(&self, n_min: u32) -> Result<(), RuleConfigError> {
+		self.validate_params()?;
+		let required = self.min_updates_required();
+		if n_min < required {
+			return Err(RuleConfigError::TooFewUpdates { required, available: n_min });
+		}
+		Ok(())
+	}
+}
+
+impl AggregationSpec {
+	/// A spec without bucketing.
+	pub fn plain(rule: AggregationRule) -> Self {
+		Self { rule, bucketing: None }
+	}
+
+	/// Number of inputs the rule sees for `n` updates: `⌈n / s⌉` with bucketing, else `n`.
+	pub fn effective_count(&self, n: u32) -> u32 {
+		match self.bucketing {
+			Some(s) if s > 0 => n.div_ceil(s),
+			_ => n,
+		}
+	}
+
+	/// The smallest number of updates for which the spec is defined.
+	pub fn min_updates_required(&self) -> u32 {
+		let per_rule = self.rule.min_updates_required();
+		match self.bucketing {
+			// ⌈n/s⌉ ≥ r  ⇔  n ≥ (r − 1)·s + 1.
+			Some(s) if s > 0 => per_rule.saturating_sub(1).saturating_mul(s).saturating_add(1),
+			_ => per_rule,
+		}
+	}
+
+	/// Checks the parameters and that a round with at least `n_min` updates can be aggregated.
+	pub fn validate(&self, n_min: u32) -> Result<(), RuleConfigError> {
+		if self.bucketing == Some(0) {
+			return Err(RuleConfigError::ZeroBucketSize);
+		}
+		self.rule.validate_params()?;
+		let required = self.rule.min_updates_required();
+		let available = self.effective_count(n_min);
+		if available < required {
+			return Err(RuleConfigError::TooFewUpdates { required, available });
+		}
+		Ok(())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use codec::{Decode, Encode, MaxEncodedLen};
+
+	#[test]
+	fn krum_and_bulyan_bounds() {
+		let krum = AggregationRule::Krum { f: 2 };
+		assert_eq!(krum.min_updates_required(), 7);
+		assert!(krum.validate(7).is_ok());
+		assert_eq!(
+			krum.validate(6),
+			Err(RuleConfigError::TooFewUpdates { required: 7, available: 6 })
+		);
+		let bulyan = AggregationRule::Bulyan { f: 2 };
+		assert_eq!(bulyan.min_updates_required(), 11);
+		assert!(bulyan.validate(11).is_ok());
+		assert!(bulyan.validate(10).is_err());
+		let mk = AggregationRule::MultiKrum { f: 1, m: 9 };
+		assert_eq!(mk.min_updates_required(), 10);
+		assert_eq!(AggregationRule::MultiKrum { f: 1, m: 0 }.validate(100), Err(RuleConfigError::ZeroSelection));
+	}
+
+	#[test]
+	fn parameter_checks() {
+		assert_eq!(
+			AggregationRule::TrimmedMean { beta: PARTS_PER_BILLION / 2 }.validate(10),
+			Err(RuleConfigError::TrimTooLarge)
+		);
+		assert!(AggregationRule::TrimmedMean { beta: PARTS_PER_BILLION / 2 - 1 }.validate(10).is_ok());
+		assert_eq!(AggregationRule::TrimmedMean { beta: 100_000_000 }.trim_count(25), 2);
+		assert_eq!(
+			AggregationRule::GeometricMedian { iters: 0, eps: 1 }.validate(3),
+			Err(RuleConfigError::ZeroIterations)
+		);
+		assert_eq!(
+			AggregationRule::NormBounding { max_norm: 0 }.validate(3),
+			Err(RuleConfigError::ZeroParameter)
+		);
+	}
+
+	#[test]
+	fn bucketing_counts_buckets() {
+		let spec = AggregationSpec { rule: AggregationRule::Krum { f: 1 }, bucketing: Some(2) };
+		// Krum f=1 needs 5 buckets; 9 updates in buckets of 2 give 5.
+		assert_eq!(spec.min_updates_required(), 9);
+		assert!(spec.validate(9).is_ok());
+		assert_eq!(
+			spec.validate(8),
+			Err(RuleConfigError::TooFewUpdates { required: 5, available: 4 })
+		);
+		let zero = AggregationSpec { rule: AggregationRule::FedAvg, bucketing: Some(0) };
+		assert_eq!(zero.validate(10), Err(RuleConfigError::ZeroBucketSize));
+	}
+
+	#[test]
+	fn scale_round_trip() {
+		let spec = AggregationSpec {
+			rule: AggregationRule::CenteredClipping { tau: 1_500_000, iters: 3 },
+			bucketing: Some(4),
+		};
+		let bytes = spec.encode();
+		assert!(bytes.len() <= AggregationSpec::max_encoded_len());
+		assert_eq!(AggregationSpec::decode(&mut &bytes[..]).unwrap(), spec);
+		let s = StalenessFn::Hinge { a: 500_000, b: 4 };
+		assert_eq!(StalenessFn::decode(&mut &s.encode()[..]).unwrap(), s);
+		assert_eq!(micro_to_f64(1_500_000), 1.5);
+	}
+}

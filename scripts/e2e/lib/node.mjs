@@ -1,0 +1,122 @@
+// Starting and stopping real fedledger-node processes on loopback for the end-to-end tests.
+//
+// Every node gets free ports and its own temporary base path, logs to a file there, and is
+// stopped (SIGTERM, then SIGKILL) by `stop()`, which the tests call in `after` hooks so a
+// failing test never leaves a node behind.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The node binary: $FEDLEDGER_NODE, else the release build in $CARGO_TARGET_DIR. */
+export function nodeBinary() {
+  if (process.env.FEDLEDGER_NODE) return process.env.FEDLEDGER_NODE;
+  const target = process.env.CARGO_TARGET_DIR ?? join(process.env.HOME, '.cache/fedledger/target');
+  return join(target, 'release', 'fedledger-node');
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** Calls a JSON-RPC method over HTTP; throws on transport or RPC errors. */
+export async function rpcCall(rpcPort, method, params = []) {
+  const response = await fetch(`http://127.0.0.1:${rpcPort}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = await response.json();
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
+/**
+ * Starts `fedledger-node` and resolves once its RPC server answers.
+ *
+ * @param {object} options
+ * @param {string[]} options.args   chain and role flags, e.g. ['--dev'] or ['--chain', 'local', '--alice']
+ * @param {string} [options.name]   a label for logs and the temporary directory
+ * @param {string} [options.basePath] reuse a base path (restart tests); a fresh one otherwise
+ * @param {number} [options.timeoutMs] how long to wait for the RPC server
+ */
+export async function startNode({ args, name = 'node', basePath, timeoutMs = 60_000 }) {
+  const ownsBasePath = !basePath;
+  basePath ??= mkdtempSync(join(tmpdir(), `fedledger-${name}-`));
+  const [rpcPort, p2pPort, prometheusPort] = [await freePort(), await freePort(), await freePort()];
+  const logPath = join(basePath, `${name}.log`);
+  const log = createWriteStream(logPath, { flags: 'a' });
+  const child = spawn(
+    nodeBinary(),
+    [
+      ...args,
+      '--base-path', basePath,
+      '--rpc-port', String(rpcPort),
+      '--port', String(p2pPort),
+      '--prometheus-port', String(prometheusPort),
+      '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
+      '--no-mdns',
+      '--no-telemetry',
+      '--no-hardware-benchmarks',
+      '--name', name,
+    ],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  let exited = null;
+  child.on('exit', (code, signal) => { exited = { code, signal }; });
+
+  const node = {
+    name, basePath, rpcPort, p2pPort, prometheusPort, logPath, child,
+    rpcUrl: `ws://127.0.0.1:${rpcPort}`,
+    get exited() { return exited; },
+    log: () => readFileSync(logPath, 'utf8'),
+    /** Stops the node: SIGTERM, then SIGKILL after 20 s; removes the base path it created. */
+    async stop({ keepBasePath = false } = {}) {
+      if (exited === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await once(child, 'exit').catch(() => {});
+        clearTimeout(killer);
+      }
+      if (ownsBasePath && !keepBasePath) rmSync(basePath, { recursive: true, force: true });
+    },
+  };
+
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited !== null) {
+      throw new Error(`${name} exited (${JSON.stringify(exited)}) before its RPC came up:\n${tail(node.log())}`);
+    }
+    try {
+      await rpcCall(rpcPort, 'system_health');
+      return node;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await node.stop({ keepBasePath: true });
+      throw new Error(`${name}: RPC did not answer within ${timeoutMs} ms:\n${tail(node.log())}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** The last lines of a log, for error messages. */
+export function tail(text, lines = 40) {
+  return text.split('\n').slice(-lines).join('\n');
+}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, the Rust unit and integration tests, and the end-to-end tests
+# that start real nodes and drive them with @polkadot/api.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+
+echo "== build the node (release)"
+cargo build --release --locked -p fedledger-node
+
+echo "== cargo test (release, whole workspace)"
+cargo test --release --locked --workspace
+
+echo "== end-to-end tests (scripts/e2e, real nodes on loopback)"
+(cd scripts/e2e && npm test)
