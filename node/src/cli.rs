@@ -41,20 +41,6 @@ pub enum Subcommand {
 	/// Revert the chain to a previous state.
 	Revert(sc_cli::RevertCmd),
 
-	/// Benchmarks: `pallet` generates the runtime's weights (needs `--features
-	/// runtime-benchmarks`), `machine` checks this machine against the reference hardware.
-	#[command(subcommand)]
-	Benchmark(Benchmark),
-
 	/// Database meta-columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
-}
-
-/// The benchmark subcommands this node supports.
-#[derive(Debug, clap::Subcommand)]
-pub enum Benchmark {
-	/// Benchmark the runtime's pallets and write their `weights.rs`.
-	Pallet(frame_benchmarking_cli::PalletCmd),
-	/// Compare this machine's hardware with the reference hardware.
-	Machine(frame_benchmarking_cli::MachineCmd),
 }

@@ -2,11 +2,10 @@
 
 use crate::{
 	chain_spec,
-	cli::{Benchmark, Cli, Subcommand},
+	cli::{Cli, Subcommand},
 	service,
 };
 use fedledger_runtime::opaque::Block;
-use frame_benchmarking_cli::SUBSTRATE_REFERENCE_HARDWARE;
 use sc_cli::SubstrateCli;
 use sc_service::PartialComponents;
 
@@ -99,23 +98,6 @@ pub fn run() -> sc_cli::Result<()> {
 				});
 				Ok((cmd.run(client, backend, Some(aux_revert)), task_manager))
 			})
-		},
-		Some(Subcommand::Benchmark(Benchmark::Pallet(cmd))) => {
-			if !cfg!(feature = "runtime-benchmarks") {
-				return Err("`benchmark pallet` needs a node built with \
-					`--features runtime-benchmarks` (see scripts/benchmark-weights.sh)"
-					.into());
-			}
-			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| {
-				cmd.run_with_spec::<sp_runtime::traits::HashingFor<Block>, ()>(Some(
-					config.chain_spec,
-				))
-			})
-		},
-		Some(Subcommand::Benchmark(Benchmark::Machine(cmd))) => {
-			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| cmd.run(&config, SUBSTRATE_REFERENCE_HARDWARE.clone()))
 		},
 		Some(Subcommand::ChainInfo(cmd)) => {
 			let runner = cli.create_runner(cmd)?;

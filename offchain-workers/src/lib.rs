@@ -4,5 +4,10 @@
 //! to `ndarray`, local training, robust aggregation, attacks (for tests and simulation),
 //! attribution scorers, data loading, and `fedledger-sim`.
 
+pub mod aggregation;
+pub mod attacks;
 pub mod data;
 pub mod model;
+pub mod scoring;
+pub mod sim;
+pub mod training;

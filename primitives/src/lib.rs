@@ -18,5 +18,7 @@ pub type Digest = [u8; 32];
 
 extern crate alloc;
 
+pub mod model;
 pub mod rules;
 pub mod tensor_codec;
+pub mod traits;

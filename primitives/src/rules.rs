@@ -36,7 +36,16 @@ pub fn ppb_to_f64(x: u32) -> f64 {
 /// `f` is always the number of Byzantine updates (or, with bucketing, Byzantine buckets) the rule
 /// is configured to tolerate.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum AggregationRule {
 	/// Sample-weighted mean of all updates (McMahan et al.). Not robust.
@@ -97,7 +106,16 @@ pub enum AggregationRule {
 /// shuffled deterministically, grouped into buckets of `s` updates, each bucket is replaced by
 /// its sample-weighted mean, and the rule runs on the buckets.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct AggregationSpec {
 	/// The robust rule.
@@ -109,7 +127,16 @@ pub struct AggregationSpec {
 /// How much an update computed against an older model version counts in a buffered
 /// asynchronous round (FedAsync, Xie et al. 2019). `t` is the staleness in versions.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum StalenessFn {
 	/// `s(t) = 1`.
@@ -130,7 +157,16 @@ pub enum StalenessFn {
 
 /// Why a rule configuration is invalid.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum RuleConfigError {
 	/// Bucket size is zero.
@@ -160,9 +196,15 @@ impl core::fmt::Display for RuleConfigError {
 			Self::ZeroSelection => write!(f, "multi-krum m must be at least 1"),
 			Self::ZeroIterations => write!(f, "iteration count must be at least 1"),
 			Self::ZeroParameter => write!(f, "eps, tau and max_norm must be positive"),
-			Self::TooFewUpdates { required, available } => {
-				write!(f, "rule needs {required} updates (or buckets), only {available} available")
-			},
+			Self::TooFewUpdates {
+				required,
+				available,
+			} => {
+				write!(
+					f,
+					"rule needs {required} updates (or buckets), only {available} available"
+				)
+			}
 		}
 	}
 }
@@ -175,9 +217,10 @@ impl AggregationRule {
 	pub fn min_updates_required(&self) -> u32 {
 		match *self {
 			Self::Krum { f } => f.saturating_mul(2).saturating_add(3),
-			Self::MultiKrum { f, m } => {
-				f.saturating_mul(2).saturating_add(3).max(m.saturating_add(f))
-			},
+			Self::MultiKrum { f, m } => f
+				.saturating_mul(2)
+				.saturating_add(3)
+				.max(m.saturating_add(f)),
 			Self::Bulyan { f } => f.saturating_mul(4).saturating_add(3),
 			_ => 1,
 		}
@@ -189,7 +232,7 @@ impl AggregationRule {
 		match *self {
 			Self::TrimmedMean { beta } => {
 				((beta as u64 * n as u64) / PARTS_PER_BILLION as u64) as u32
-			},
+			}
 			_ => 0,
 		}
 	}
@@ -199,11 +242,11 @@ impl AggregationRule {
 		match *self {
 			Self::TrimmedMean { beta } if beta >= PARTS_PER_BILLION / 2 => {
 				Err(RuleConfigError::TrimTooLarge)
-			},
+			}
 			Self::MultiKrum { m: 0, .. } => Err(RuleConfigError::ZeroSelection),
 			Self::GeometricMedian { iters: 0, .. } | Self::CenteredClipping { iters: 0, .. } => {
 				Err(RuleConfigError::ZeroIterations)
-			},
+			}
 			Self::GeometricMedian { eps: 0, .. }
 			| Self::CenteredClipping { tau: 0, .. }
 			| Self::NormBounding { max_norm: 0 } => Err(RuleConfigError::ZeroParameter),
@@ -216,7 +259,10 @@ impl AggregationRule {
 		self.validate_params()?;
 		let required = self.min_updates_required();
 		if n_min < required {
-			return Err(RuleConfigError::TooFewUpdates { required, available: n_min });
+			return Err(RuleConfigError::TooFewUpdates {
+				required,
+				available: n_min,
+			});
 		}
 		Ok(())
 	}
@@ -225,7 +271,10 @@ impl AggregationRule {
 impl AggregationSpec {
 	/// A spec without bucketing.
 	pub fn plain(rule: AggregationRule) -> Self {
-		Self { rule, bucketing: None }
+		Self {
+			rule,
+			bucketing: None,
+		}
 	}
 
 	/// Number of inputs the rule sees for `n` updates: `⌈n / s⌉` with bucketing, else `n`.
@@ -241,7 +290,10 @@ impl AggregationSpec {
 		let per_rule = self.rule.min_updates_required();
 		match self.bucketing {
 			// ⌈n/s⌉ ≥ r  ⇔  n ≥ (r − 1)·s + 1.
-			Some(s) if s > 0 => per_rule.saturating_sub(1).saturating_mul(s).saturating_add(1),
+			Some(s) if s > 0 => per_rule
+				.saturating_sub(1)
+				.saturating_mul(s)
+				.saturating_add(1),
 			_ => per_rule,
 		}
 	}
@@ -255,7 +307,10 @@ impl AggregationSpec {
 		let required = self.rule.min_updates_required();
 		let available = self.effective_count(n_min);
 		if available < required {
-			return Err(RuleConfigError::TooFewUpdates { required, available });
+			return Err(RuleConfigError::TooFewUpdates {
+				required,
+				available,
+			});
 		}
 		Ok(())
 	}
@@ -273,7 +328,10 @@ mod tests {
 		assert!(krum.validate(7).is_ok());
 		assert_eq!(
 			krum.validate(6),
-			Err(RuleConfigError::TooFewUpdates { required: 7, available: 6 })
+			Err(RuleConfigError::TooFewUpdates {
+				required: 7,
+				available: 6
+			})
 		);
 		let bulyan = AggregationRule::Bulyan { f: 2 };
 		assert_eq!(bulyan.min_updates_required(), 11);
@@ -281,17 +339,30 @@ mod tests {
 		assert!(bulyan.validate(10).is_err());
 		let mk = AggregationRule::MultiKrum { f: 1, m: 9 };
 		assert_eq!(mk.min_updates_required(), 10);
-		assert_eq!(AggregationRule::MultiKrum { f: 1, m: 0 }.validate(100), Err(RuleConfigError::ZeroSelection));
+		assert_eq!(
+			AggregationRule::MultiKrum { f: 1, m: 0 }.validate(100),
+			Err(RuleConfigError::ZeroSelection)
+		);
 	}
 
 	#[test]
 	fn parameter_checks() {
 		assert_eq!(
-			AggregationRule::TrimmedMean { beta: PARTS_PER_BILLION / 2 }.validate(10),
+			AggregationRule::TrimmedMean {
+				beta: PARTS_PER_BILLION / 2
+			}
+			.validate(10),
 			Err(RuleConfigError::TrimTooLarge)
 		);
-		assert!(AggregationRule::TrimmedMean { beta: PARTS_PER_BILLION / 2 - 1 }.validate(10).is_ok());
-		assert_eq!(AggregationRule::TrimmedMean { beta: 100_000_000 }.trim_count(25), 2);
+		assert!(AggregationRule::TrimmedMean {
+			beta: PARTS_PER_BILLION / 2 - 1
+		}
+		.validate(10)
+		.is_ok());
+		assert_eq!(
+			AggregationRule::TrimmedMean { beta: 100_000_000 }.trim_count(25),
+			2
+		);
 		assert_eq!(
 			AggregationRule::GeometricMedian { iters: 0, eps: 1 }.validate(3),
 			Err(RuleConfigError::ZeroIterations)
@@ -304,22 +375,34 @@ mod tests {
 
 	#[test]
 	fn bucketing_counts_buckets() {
-		let spec = AggregationSpec { rule: AggregationRule::Krum { f: 1 }, bucketing: Some(2) };
+		let spec = AggregationSpec {
+			rule: AggregationRule::Krum { f: 1 },
+			bucketing: Some(2),
+		};
 		// Krum f=1 needs 5 buckets; 9 updates in buckets of 2 give 5.
 		assert_eq!(spec.min_updates_required(), 9);
 		assert!(spec.validate(9).is_ok());
 		assert_eq!(
 			spec.validate(8),
-			Err(RuleConfigError::TooFewUpdates { required: 5, available: 4 })
+			Err(RuleConfigError::TooFewUpdates {
+				required: 5,
+				available: 4
+			})
 		);
-		let zero = AggregationSpec { rule: AggregationRule::FedAvg, bucketing: Some(0) };
+		let zero = AggregationSpec {
+			rule: AggregationRule::FedAvg,
+			bucketing: Some(0),
+		};
 		assert_eq!(zero.validate(10), Err(RuleConfigError::ZeroBucketSize));
 	}
 
 	#[test]
 	fn scale_round_trip() {
 		let spec = AggregationSpec {
-			rule: AggregationRule::CenteredClipping { tau: 1_500_000, iters: 3 },
+			rule: AggregationRule::CenteredClipping {
+				tau: 1_500_000,
+				iters: 3,
+			},
 			bucketing: Some(4),
 		};
 		let bytes = spec.encode();

@@ -17,9 +17,11 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
+use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
+use fedledger_runtime_api::{Attribution, ModelInfo, RoundInfo, UpdateRecord, VersionRecord};
 
 impl_runtime_apis! {
 	impl sp_api::Core<Block> for Runtime {
@@ -255,6 +257,56 @@ impl_runtime_apis! {
 		) -> Weight {
 			Executive::try_execute_block(block, state_root_check, signature_check, select)
 				.expect("execute-block failed")
+		}
+	}
+
+	impl fedledger_runtime_api::FedLedgerApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn models() -> Vec<ModelId> {
+			pallet_model_registry::Models::<Runtime>::iter_keys().collect()
+		}
+
+		fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {
+			pallet_model_registry::Models::<Runtime>::get(model)
+		}
+
+		fn version(model: ModelId, version: VersionIndex) -> Option<VersionRecord<BlockNumber>> {
+			pallet_model_registry::Versions::<Runtime>::get(model, version)
+		}
+
+		fn current_round(model: ModelId) -> Option<(RoundIndex, RoundInfo<Balance, BlockNumber>)> {
+			let round = pallet_gradient_commitments::CurrentRound::<Runtime>::get(model)?;
+			pallet_gradient_commitments::Rounds::<Runtime>::get(model, round).map(|info| (round, info))
+		}
+
+		fn round_updates(model: ModelId, round: RoundIndex) -> Vec<(AccountId, UpdateRecord<BlockNumber>)> {
+			pallet_gradient_commitments::UpdateOrder::<Runtime>::get((model, round))
+				.into_iter()
+				.filter_map(|who| {
+					pallet_gradient_commitments::Updates::<Runtime>::get((model, round), &who)
+						.map(|record| (who, record))
+				})
+				.collect()
+		}
+
+		fn round_validators(model: ModelId, round: RoundIndex) -> Vec<(AccountId, Balance)> {
+			pallet_gradient_commitments::RoundValidators::<Runtime>::get((model, round)).into_inner()
+		}
+
+		fn validators() -> Vec<(AccountId, Balance)> {
+			pallet_gradient_commitments::ActiveValidators::<Runtime>::get()
+				.into_iter()
+				.filter_map(|v| {
+					pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(&v).map(|b| (v, b.amount))
+				})
+				.collect()
+		}
+
+		fn pending_rewards(who: AccountId) -> Balance {
+			pallet_contribution_rewards::PendingRewards::<Runtime>::get(who)
+		}
+
+		fn attribution(model: ModelId, who: AccountId) -> Attribution<Balance> {
+			pallet_contribution_rewards::Attributions::<Runtime>::get(model, who)
 		}
 	}
 

@@ -7,4 +7,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_sudo, Sudo]
+	[pallet_model_registry, ModelRegistry]
+	[pallet_gradient_commitments, GradientCommitments]
+	[pallet_contribution_rewards, ContributionRewards]
 );

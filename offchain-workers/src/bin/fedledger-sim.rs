@@ -1,1 +1,629 @@
-fn main() {}
+//! `fedledger-sim`: federated learning with simulated trainers, Byzantine attacks and robust
+//! rules, without a chain; and `aggregate`, the offline verifier of a round's aggregate.
+//!
+//! ```text
+//! fedledger-sim run --attack alie --rule median --bucketing 2 --partition dir0.5
+//! fedledger-sim sweep --attacks none,ipm --rules fedavg,krum --partitions iid,dir0.5
+//! fedledger-sim aggregate --rule median u1.fltc u2.fltc u3.fltc
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use fedledger_offchain_workers::data::{load_fashion_mnist, Split};
+use fedledger_offchain_workers::sim::{
+	self, accuracy_series, parse_rule, parse_staleness, verify, AttackKind, Mode, ModelKind,
+	PartitionKind, RuleParams, ScorerKind, SimConfig, SimData, SimError,
+};
+use fedledger_offchain_workers::training::TrainConfig;
+
+#[derive(Parser)]
+#[command(
+	name = "fedledger-sim",
+	version,
+	about = "Simulate fedledger federated learning without a chain"
+)]
+struct Cli {
+	#[command(subcommand)]
+	cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+	/// One experiment: per-round CSV and an SVG accuracy plot.
+	Run(RunArgs),
+	/// Many experiments (attack × rule × bucketing × partition) on the same data; writes a
+	/// summary CSV and Markdown tables of final test accuracy.
+	Sweep(SweepArgs),
+	/// Rebuild an aggregate from update payloads (canonical codec) and print its sha3-256.
+	Aggregate(AggregateArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ModelArg {
+	Logreg,
+	Mlp,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModeArg {
+	Sync,
+	Async,
+}
+
+#[derive(Args, Clone)]
+struct RuleArgs {
+	/// Byzantine updates (or buckets) tolerated by krum / multi-krum / bulyan [default: --byzantine].
+	#[arg(long)]
+	f: Option<u32>,
+	/// Trimmed-mean fraction cut from each end [default: byzantine / trainers].
+	#[arg(long)]
+	beta: Option<f64>,
+	/// Multi-Krum selection size [default: inputs − f].
+	#[arg(long)]
+	m: Option<u32>,
+	/// Geometric median: Weiszfeld iterations.
+	#[arg(long, default_value_t = 8)]
+	gm_iters: u32,
+	/// Geometric median: distance floor ν.
+	#[arg(long, default_value_t = 1e-6)]
+	gm_eps: f64,
+	/// Centered clipping: radius τ (in update-norm units).
+	#[arg(long, default_value_t = 0.5)]
+	cc_tau: f64,
+	/// Centered clipping: iterations.
+	#[arg(long, default_value_t = 3)]
+	cc_iters: u32,
+	/// Norm bounding: maximum L2 norm of an update.
+	#[arg(long, default_value_t = 1.0)]
+	max_norm: f64,
+}
+
+impl RuleArgs {
+	fn params(&self, trainers: usize, byzantine: usize) -> RuleParams {
+		RuleParams {
+			f: self.f.unwrap_or(byzantine as u32),
+			beta: self
+				.beta
+				.unwrap_or(byzantine as f64 / trainers.max(1) as f64),
+			m: self.m,
+			gm_iters: self.gm_iters,
+			gm_eps: self.gm_eps,
+			cc_tau: self.cc_tau,
+			cc_iters: self.cc_iters,
+			max_norm: self.max_norm,
+		}
+	}
+}
+
+#[derive(Args, Clone)]
+struct Common {
+	/// Directory with {train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz].
+	#[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
+	data_dir: PathBuf,
+	/// Trainers n.
+	#[arg(long, default_value_t = 25)]
+	trainers: usize,
+	/// Byzantine trainers f (the last f indices).
+	#[arg(long, default_value_t = 5)]
+	byzantine: usize,
+	#[arg(long, value_enum, default_value = "logreg")]
+	model: ModelArg,
+	/// MLP hidden widths, comma-separated (1 or 2 layers).
+	#[arg(long, value_delimiter = ',', default_value = "64")]
+	hidden: Vec<usize>,
+	/// Rounds (sync) or model versions (async).
+	#[arg(long, default_value_t = 30)]
+	rounds: usize,
+	#[arg(long, default_value_t = 1)]
+	local_epochs: usize,
+	#[arg(long, default_value_t = 32)]
+	batch_size: usize,
+	/// Local SGD learning rate.
+	#[arg(long, default_value_t = 0.05)]
+	lr: f32,
+	/// FedProx μ.
+	#[arg(long, default_value_t = 0.0)]
+	prox_mu: f32,
+	/// Clip each update to this L2 norm.
+	#[arg(long)]
+	clip: Option<f32>,
+	/// DP noise multiplier σ (noise std σ·clip per coordinate; needs --clip).
+	#[arg(long, default_value_t = 0.0)]
+	dp_sigma: f32,
+	/// Server step size applied to the aggregate.
+	#[arg(long, default_value_t = 1.0)]
+	server_lr: f32,
+	#[arg(long, value_enum, default_value = "sync")]
+	mode: ModeArg,
+	/// Async: updates per aggregation (K).
+	#[arg(long, default_value_t = 10)]
+	buffer: usize,
+	/// Async: drop updates more than this many versions old.
+	#[arg(long, default_value_t = 4)]
+	max_staleness: u32,
+	/// Async: constant | poly:<a> | hinge:<a>,<b>.
+	#[arg(long, default_value = "poly:0.5")]
+	staleness: String,
+	/// Attribution scorer: none | cosine | loo | gtg.
+	#[arg(long, default_value = "cosine")]
+	scorer: ScorerKind,
+	/// Use at most this many training samples (after holding out the validation set).
+	#[arg(long)]
+	train_limit: Option<usize>,
+	/// Use at most this many test samples.
+	#[arg(long)]
+	test_limit: Option<usize>,
+	/// Training samples held out as the scorers' validation set.
+	#[arg(long, default_value_t = 1000)]
+	validation_size: usize,
+	#[arg(long, default_value_t = 1)]
+	seed: u64,
+	#[command(flatten)]
+	rule: RuleArgs,
+	/// No progress bar.
+	#[arg(long)]
+	quiet: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+	#[command(flatten)]
+	common: Common,
+	/// none | sign-flip | gaussian[:σ] | label-flip | alie[:z] | ipm[:ε] | mimic | scaling[:γ]
+	#[arg(long, default_value = "none")]
+	attack: AttackKind,
+	/// fedavg | median | trimmed-mean | krum | multi-krum | bulyan | geomed | centered-clipping | norm-bounding
+	#[arg(long, default_value = "fedavg")]
+	rule: String,
+	/// Bucket size s in front of the rule.
+	#[arg(long)]
+	bucketing: Option<u32>,
+	/// iid | dir<α> | shards<k>
+	#[arg(long, default_value = "dir0.5")]
+	partition: PartitionKind,
+	/// Per-round CSV.
+	#[arg(long, default_value = "fedledger-sim.csv")]
+	out_csv: PathBuf,
+	/// Accuracy plot (SVG).
+	#[arg(long, default_value = "fedledger-sim.svg")]
+	plot: PathBuf,
+	/// Write the last round's inputs (global.fltc, u*.fltc, weights.txt) here, for
+	/// re-verification with `fedledger-sim aggregate`.
+	#[arg(long)]
+	dump_last_round: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SweepArgs {
+	#[command(flatten)]
+	common: Common,
+	#[arg(
+		long,
+		value_delimiter = ',',
+		default_value = "none,sign-flip,gaussian,label-flip,alie,ipm,mimic,scaling"
+	)]
+	attacks: Vec<AttackKind>,
+	#[arg(
+		long,
+		value_delimiter = ',',
+		default_value = "fedavg,median,trimmed-mean,krum,multi-krum,bulyan,geomed,centered-clipping,norm-bounding"
+	)]
+	rules: Vec<String>,
+	/// Bucket sizes; `none` for no bucketing.
+	#[arg(long, value_delimiter = ',', default_value = "none,2")]
+	bucketing: Vec<String>,
+	#[arg(long, value_delimiter = ',', default_value = "iid,dir0.5")]
+	partitions: Vec<PartitionKind>,
+	/// One line per run.
+	#[arg(long, default_value = "sweep.csv")]
+	summary_csv: PathBuf,
+	/// Markdown tables (one per partition × bucketing).
+	#[arg(long, default_value = "sweep.md")]
+	markdown: PathBuf,
+}
+
+#[derive(Args)]
+struct AggregateArgs {
+	/// Rule name (as for `run`).
+	#[arg(long)]
+	rule: String,
+	#[command(flatten)]
+	params: RuleArgs,
+	/// Byzantine count used for rule defaults (f, β).
+	#[arg(long, default_value_t = 0)]
+	byzantine: usize,
+	#[arg(long)]
+	bucketing: Option<u32>,
+	/// Sample weights, comma-separated, one per file [default: all 1].
+	#[arg(long, value_delimiter = ',')]
+	weights: Option<Vec<f64>>,
+	/// Round context bytes (UTF-8) for the validator bucket seed; without it the seed is
+	/// derived from the update contents.
+	#[arg(long)]
+	bucket_context: Option<String>,
+	/// Current global model payload: also print the hash of global + aggregate.
+	#[arg(long)]
+	global: Option<PathBuf>,
+	/// Write the aggregate payload here.
+	#[arg(long)]
+	out: Option<PathBuf>,
+	/// Update payloads, in round order.
+	#[arg(required = true)]
+	files: Vec<PathBuf>,
+}
+
+fn main() -> Result<()> {
+	match Cli::parse().cmd {
+		Cmd::Run(a) => cmd_run(a),
+		Cmd::Sweep(a) => cmd_sweep(a),
+		Cmd::Aggregate(a) => cmd_aggregate(a),
+	}
+}
+
+fn load(common: &Common) -> Result<SimData> {
+	let train = load_fashion_mnist(&common.data_dir, Split::Train).context(
+		"loading the training set (install Debian's dataset-fashion-mnist or pass --data-dir)",
+	)?;
+	let test = load_fashion_mnist(&common.data_dir, Split::Test).context("loading the test set")?;
+	Ok(SimData::split(
+		&train,
+		&test,
+		common.validation_size,
+		common.train_limit,
+		common.test_limit,
+		common.seed,
+	)?)
+}
+
+fn config(
+	c: &Common,
+	attack: AttackKind,
+	rule: &str,
+	bucketing: Option<u32>,
+	partition: PartitionKind,
+) -> Result<SimConfig, String> {
+	let per_round = match c.mode {
+		ModeArg::Sync => c.trainers,
+		ModeArg::Async => c.buffer,
+	};
+	let spec = parse_rule(
+		rule,
+		&c.rule.params(c.trainers, c.byzantine),
+		bucketing,
+		per_round as u32,
+	)?;
+	let model = match c.model {
+		ModelArg::Logreg => ModelKind::LogReg,
+		ModelArg::Mlp => ModelKind::Mlp {
+			hidden: c.hidden.clone(),
+		},
+	};
+	let mode = match c.mode {
+		ModeArg::Sync => Mode::Sync,
+		ModeArg::Async => Mode::Async {
+			buffer: c.buffer,
+			max_staleness: c.max_staleness,
+			staleness: parse_staleness(&c.staleness)?,
+		},
+	};
+	Ok(SimConfig {
+		trainers: c.trainers,
+		byzantine: c.byzantine,
+		attack,
+		spec,
+		model,
+		partition,
+		rounds: c.rounds,
+		train: TrainConfig {
+			epochs: c.local_epochs,
+			batch_size: c.batch_size,
+			learning_rate: c.lr,
+			prox_mu: c.prox_mu,
+			clip_norm: c.clip,
+			noise_multiplier: c.dp_sigma,
+		},
+		mode,
+		scorer: c.scorer,
+		server_lr: c.server_lr,
+		seed: c.seed,
+	})
+}
+
+fn bar(len: u64, quiet: bool, unit: &str) -> ProgressBar {
+	if quiet {
+		return ProgressBar::hidden();
+	}
+	let pb = ProgressBar::new(len);
+	pb.set_style(
+		ProgressStyle::with_template(&format!(
+			"{{elapsed_precise}} [{{wide_bar}}] {{pos}}/{{len}} {unit} {{msg}}"
+		))
+		.expect("valid template")
+		.progress_chars("=> "),
+	);
+	pb
+}
+
+fn cmd_run(a: RunArgs) -> Result<()> {
+	let cfg = config(&a.common, a.attack, &a.rule, a.bucketing, a.partition)
+		.map_err(anyhow::Error::msg)?;
+	let data = load(&a.common)?;
+	let pb = bar(cfg.rounds as u64, a.common.quiet, "rounds");
+	let outcome = sim::run(&cfg, &data, &mut |r| {
+		pb.set_message(format!(
+			"acc {:.4} loss {:.4} accepted {}/{} (byz {})",
+			r.eval.accuracy,
+			r.eval.loss,
+			r.accepted_count(),
+			r.members.len(),
+			r.byzantine_accepted()
+		));
+		pb.inc(1);
+	})?;
+	pb.finish();
+	sim::write_csv(&a.out_csv, &outcome)
+		.with_context(|| format!("writing {}", a.out_csv.display()))?;
+	let title = format!(
+		"{} · {}{} · {} · n={} f={}",
+		a.attack,
+		a.rule,
+		a.bucketing
+			.map_or(String::new(), |s| format!(" +bucket{s}")),
+		a.partition,
+		cfg.trainers,
+		cfg.byzantine
+	);
+	sim::write_accuracy_plot(
+		&a.plot,
+		&title,
+		&[(a.rule.clone(), accuracy_series(&outcome))],
+	)
+	.map_err(anyhow::Error::msg)
+	.with_context(|| format!("writing {}", a.plot.display()))?;
+	if let Some(dir) = &a.dump_last_round {
+		let inputs = outcome.last_round.as_ref().context("no rounds were run")?;
+		sim::dump_round(dir, inputs).with_context(|| format!("writing {}", dir.display()))?;
+		let model = fedledger_primitives::tensor_codec::encode_f32(
+			outcome.params.as_slice().expect("contiguous"),
+			&[outcome.params.len() as u32],
+		)
+		.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+		println!(
+			"final model sha3-256 {} (last round's inputs in {})",
+			verify::hex(&fedledger_primitives::tensor_codec::digest(&model)),
+			dir.display()
+		);
+	}
+	let last = outcome.rounds.last().map_or(outcome.initial, |r| r.eval);
+	println!(
+		"final test accuracy {:.4}, loss {:.4} after {} rounds ({} → {})",
+		last.accuracy,
+		last.loss,
+		outcome.rounds.len(),
+		a.out_csv.display(),
+		a.plot.display()
+	);
+	Ok(())
+}
+
+/// One cell of the sweep.
+struct SweepRow {
+	partition: String,
+	bucketing: String,
+	rule: String,
+	attack: String,
+	result: std::result::Result<(f64, f64, f64), String>,
+	seconds: f64,
+}
+
+fn cmd_sweep(a: SweepArgs) -> Result<()> {
+	let bucketings: Vec<Option<u32>> = a
+		.bucketing
+		.iter()
+		.map(|b| {
+			if b == "none" {
+				Ok(None)
+			} else {
+				b.parse().map(Some)
+			}
+		})
+		.collect::<std::result::Result<_, _>>()
+		.context("--bucketing takes `none` or bucket sizes")?;
+	let data = load(&a.common)?;
+	let total = a.partitions.len() * bucketings.len() * a.rules.len() * a.attacks.len();
+	let pb = bar(total as u64, a.common.quiet, "runs");
+	let mut rows = Vec::with_capacity(total);
+	for &partition in &a.partitions {
+		for &bucketing in &bucketings {
+			for rule in &a.rules {
+				for &attack in &a.attacks {
+					let b = bucketing.map_or("none".to_string(), |s| s.to_string());
+					pb.set_message(format!("{partition} bucket={b} {rule} {attack}"));
+					let start = Instant::now();
+					let result = config(&a.common, attack, rule, bucketing, partition)
+						.map_err(|e| e.to_string())
+						.and_then(|cfg| {
+							sim::run(&cfg, &data, &mut |_| {}).map_err(|e| match e {
+								SimError::Config(m) => m,
+								other => other.to_string(),
+							})
+						})
+						.map(|o| {
+							let last = o.rounds.last().map_or(o.initial, |r| r.eval);
+							let submitted: usize = o
+								.rounds
+								.iter()
+								.map(|r| r.byzantine.iter().filter(|&&b| b).count())
+								.sum();
+							let accepted: usize =
+								o.rounds.iter().map(|r| r.byzantine_accepted()).sum();
+							// Share of Byzantine updates the rule let through.
+							let byz = accepted as f64 / submitted.max(1) as f64;
+							(last.accuracy, last.loss, byz)
+						});
+					rows.push(SweepRow {
+						partition: partition.to_string(),
+						bucketing: b,
+						rule: rule.clone(),
+						attack: attack.to_string(),
+						result,
+						seconds: start.elapsed().as_secs_f64(),
+					});
+					pb.inc(1);
+				}
+			}
+		}
+	}
+	pb.finish();
+	write_sweep_csv(&a.summary_csv, &rows)?;
+	write_sweep_markdown(&a.markdown, &rows, &a.rules, &a.attacks)?;
+	println!(
+		"{} runs → {} and {}",
+		rows.len(),
+		a.summary_csv.display(),
+		a.markdown.display()
+	);
+	Ok(())
+}
+
+fn write_sweep_csv(path: &Path, rows: &[SweepRow]) -> Result<()> {
+	let mut s = String::from(
+		"partition,bucketing,rule,attack,final_accuracy,final_loss,byzantine_accept_rate,seconds,error\n",
+	);
+	for r in rows {
+		let (acc, loss, byz, err) = match &r.result {
+			Ok((a, l, b)) => (
+				format!("{a:.4}"),
+				format!("{l:.4}"),
+				format!("{b:.3}"),
+				String::new(),
+			),
+			Err(e) => (
+				String::new(),
+				String::new(),
+				String::new(),
+				e.replace(',', ";"),
+			),
+		};
+		s.push_str(&format!(
+			"{},{},{},{},{acc},{loss},{byz},{:.1},{err}\n",
+			r.partition, r.bucketing, r.rule, r.attack, r.seconds
+		));
+	}
+	std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+}
+
+fn write_sweep_markdown(
+	path: &Path,
+	rows: &[SweepRow],
+	rules: &[String],
+	attacks: &[AttackKind],
+) -> Result<()> {
+	let mut s = String::new();
+	let mut groups: Vec<(String, String)> = Vec::new();
+	for r in rows {
+		let g = (r.partition.clone(), r.bucketing.clone());
+		if !groups.contains(&g) {
+			groups.push(g);
+		}
+	}
+	for (partition, bucketing) in groups {
+		let b = if bucketing == "none" {
+			"no bucketing".into()
+		} else {
+			format!("bucketing s={bucketing}")
+		};
+		s.push_str(&format!("#### {partition}, {b}\n\n| rule |"));
+		for at in attacks {
+			s.push_str(&format!(" {at} |"));
+		}
+		s.push_str("\n|---|");
+		s.push_str(&"---:|".repeat(attacks.len()));
+		s.push('\n');
+		for rule in rules {
+			s.push_str(&format!("| {rule} |"));
+			for at in attacks {
+				let cell = rows
+					.iter()
+					.find(|r| {
+						r.partition == partition
+							&& r.bucketing == bucketing
+							&& &r.rule == rule && r.attack == at.to_string()
+					})
+					.map_or("".into(), |r| match &r.result {
+						Ok((acc, _, _)) => format!("{:.1}", acc * 100.0),
+						Err(_) => "n/a".into(),
+					});
+				s.push_str(&format!(" {cell} |"));
+			}
+			s.push('\n');
+		}
+		s.push('\n');
+	}
+	let errors: Vec<String> = rows
+		.iter()
+		.filter_map(|r| r.result.as_ref().err().map(|e| (r, e)))
+		.map(|(r, e)| {
+			format!(
+				"- {} / {} / bucketing {}: {e}",
+				r.partition, r.rule, r.bucketing
+			)
+		})
+		.collect::<std::collections::BTreeSet<_>>()
+		.into_iter()
+		.collect();
+	if !errors.is_empty() {
+		s.push_str("n/a cells (configuration rejected by the rule):\n\n");
+		s.push_str(&errors.join("\n"));
+		s.push('\n');
+	}
+	std::fs::write(path, s).with_context(|| format!("writing {}", path.display()))
+}
+
+fn cmd_aggregate(a: AggregateArgs) -> Result<()> {
+	let n = a.files.len();
+	let spec = parse_rule(
+		&a.rule,
+		&a.params.params(n, a.byzantine),
+		a.bucketing,
+		n as u32,
+	)
+	.map_err(anyhow::Error::msg)?;
+	let seed = match &a.bucket_context {
+		Some(c) => verify::BucketSeed::Context(c.as_bytes().to_vec()),
+		None => verify::BucketSeed::Content,
+	};
+	let rebuilt = verify::rebuild_aggregate(
+		&spec,
+		&a.files,
+		a.weights.as_deref(),
+		&seed,
+		a.global.as_deref(),
+	)?;
+	for (f, d) in a.files.iter().zip(&rebuilt.update_digests) {
+		eprintln!("{}  {}", verify::hex(d), f.display());
+	}
+	let accepted: String = rebuilt
+		.accepted
+		.iter()
+		.map(|&b| if b { '1' } else { '0' })
+		.collect();
+	eprintln!("rule {:?}, accepted {accepted}", spec);
+	if let Some(out) = &a.out {
+		std::fs::write(out, &rebuilt.aggregate_payload)
+			.with_context(|| format!("writing {}", out.display()))?;
+	}
+	println!("aggregate {}", verify::hex(&rebuilt.aggregate_digest));
+	if let Some((_, h)) = &rebuilt.new_model {
+		println!("new_model {}", verify::hex(h));
+	}
+	if rebuilt.accepted.is_empty() {
+		bail!("no updates");
+	}
+	Ok(())
+}

@@ -21,7 +21,12 @@ pub struct CsvOptions {
 
 impl Default for CsvOptions {
 	fn default() -> Self {
-		Self { label_column: 0, has_header: true, classes: None, delimiter: b',' }
+		Self {
+			label_column: 0,
+			has_header: true,
+			classes: None,
+			delimiter: b',',
+		}
 	}
 }
 
@@ -85,7 +90,12 @@ pub fn load_csv(path: &Path, opts: &CsvOptions) -> Result<Dataset, DataError> {
 			if v >= 0.0 && v.fract() == 0.0 && (v as usize) < classes {
 				Ok(v as u32)
 			} else {
-				Err(DataError::LabelOutOfRange { path: path.into(), item, label: v, classes })
+				Err(DataError::LabelOutOfRange {
+					path: path.into(),
+					item,
+					label: v,
+					classes,
+				})
 			}
 		})
 		.collect::<Result<Vec<_>, _>>()?;
@@ -97,13 +107,22 @@ pub fn load_csv(path: &Path, opts: &CsvOptions) -> Result<Dataset, DataError> {
 fn csv_error(path: &Path, e: csv::Error) -> DataError {
 	let line = e.position().map_or(0, |p| p.line());
 	match e.into_kind() {
-		csv::ErrorKind::Io(source) => DataError::Io { path: path.into(), source },
-		csv::ErrorKind::UnequalLengths { expected_len, len, .. } => DataError::Csv {
+		csv::ErrorKind::Io(source) => DataError::Io {
+			path: path.into(),
+			source,
+		},
+		csv::ErrorKind::UnequalLengths {
+			expected_len, len, ..
+		} => DataError::Csv {
 			path: path.into(),
 			line,
 			message: format!("row has {len} fields, earlier rows have {expected_len}"),
 		},
-		other => DataError::Csv { path: path.into(), line, message: format!("{other:?}") },
+		other => DataError::Csv {
+			path: path.into(),
+			line,
+			message: format!("{other:?}"),
+		},
 	}
 }
 
@@ -121,7 +140,10 @@ mod tests {
 	#[test]
 	fn reads_label_column_anywhere() {
 		let (_d, p) = write("a,label,b\n1.5,2,3\n4,0,5\n");
-		let opts = CsvOptions { label_column: 1, ..Default::default() };
+		let opts = CsvOptions {
+			label_column: 1,
+			..Default::default()
+		};
 		let d = load_csv(&p, &opts).unwrap();
 		assert_eq!(d.labels(), &[2, 0]);
 		assert_eq!(d.classes(), 3);
@@ -132,14 +154,27 @@ mod tests {
 	fn non_numeric_field_names_file_line_and_column() {
 		let (_d, p) = write("y,x\n0,1\n1,abc\n");
 		let err = load_csv(&p, &CsvOptions::default()).unwrap_err();
-		assert!(matches!(err, DataError::Parse { line: 3, column: 1, .. }), "{err:?}");
+		assert!(
+			matches!(
+				err,
+				DataError::Parse {
+					line: 3,
+					column: 1,
+					..
+				}
+			),
+			"{err:?}"
+		);
 		assert!(err.to_string().contains("data.csv"));
 	}
 
 	#[test]
 	fn ragged_rows_are_errors() {
 		let (_d, p) = write("0,1,2\n1,2\n");
-		let opts = CsvOptions { has_header: false, ..Default::default() };
+		let opts = CsvOptions {
+			has_header: false,
+			..Default::default()
+		};
 		let err = load_csv(&p, &opts).unwrap_err();
 		assert!(matches!(err, DataError::Csv { line: 2, .. }), "{err:?}");
 	}
@@ -147,8 +182,14 @@ mod tests {
 	#[test]
 	fn labels_must_be_class_indices() {
 		let (_d, p) = write("y,x\n0,1\n5,2\n");
-		let opts = CsvOptions { classes: Some(3), ..Default::default() };
-		assert!(matches!(load_csv(&p, &opts), Err(DataError::LabelOutOfRange { item: 1, .. })));
+		let opts = CsvOptions {
+			classes: Some(3),
+			..Default::default()
+		};
+		assert!(matches!(
+			load_csv(&p, &opts),
+			Err(DataError::LabelOutOfRange { item: 1, .. })
+		));
 		let (_d, p) = write("y,x\n0.5,1\n");
 		assert!(matches!(
 			load_csv(&p, &CsvOptions::default()),
@@ -164,9 +205,15 @@ mod tests {
 	#[test]
 	fn empty_file_and_missing_label_column_are_errors() {
 		let (_d, p) = write("y,x\n");
-		assert!(matches!(load_csv(&p, &CsvOptions::default()), Err(DataError::Empty { .. })));
+		assert!(matches!(
+			load_csv(&p, &CsvOptions::default()),
+			Err(DataError::Empty { .. })
+		));
 		let (_d, p) = write("y,x\n0,1\n");
-		let opts = CsvOptions { label_column: 5, ..Default::default() };
+		let opts = CsvOptions {
+			label_column: 5,
+			..Default::default()
+		};
 		assert!(matches!(load_csv(&p, &opts), Err(DataError::Csv { .. })));
 	}
 }

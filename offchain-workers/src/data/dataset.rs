@@ -22,12 +22,20 @@ impl Dataset {
 				labels.len()
 			)));
 		}
-		if let Some((i, l)) = labels.iter().enumerate().find(|(_, &l)| l as usize >= classes) {
+		if let Some((i, l)) = labels
+			.iter()
+			.enumerate()
+			.find(|(_, &l)| l as usize >= classes)
+		{
 			return Err(DataError::Inconsistent(format!(
 				"label {l} at row {i} is not below the class count {classes}"
 			)));
 		}
-		Ok(Self { features, labels, classes })
+		Ok(Self {
+			features,
+			labels,
+			classes,
+		})
 	}
 
 	/// Number of samples.
@@ -137,7 +145,13 @@ impl MinMaxScaler {
 			.zip(self.min.iter().zip(&self.max))
 		{
 			let range = hi - lo;
-			col.mapv_inplace(|v| if range > 0.0 { ((v - lo) / range).clamp(0.0, 1.0) } else { 0.0 });
+			col.mapv_inplace(|v| {
+				if range > 0.0 {
+					((v - lo) / range).clamp(0.0, 1.0)
+				} else {
+					0.0
+				}
+			});
 		}
 		Ok(())
 	}

@@ -56,12 +56,18 @@ pub struct IdxArray {
 
 /// Reads a whole IDX file; gzip is detected from its magic bytes, not the file name.
 pub fn read_idx(path: &Path) -> Result<IdxArray, DataError> {
-	let raw = std::fs::read(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+	let raw = std::fs::read(path).map_err(|source| DataError::Io {
+		path: path.into(),
+		source,
+	})?;
 	let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
 		let mut out = Vec::new();
 		GzDecoder::new(raw.as_slice())
 			.read_to_end(&mut out)
-			.map_err(|source| DataError::Gzip { path: path.into(), source })?;
+			.map_err(|source| DataError::Gzip {
+				path: path.into(),
+				source,
+			})?;
 		out
 	} else {
 		raw
@@ -88,7 +94,11 @@ fn parse_idx(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
 	}
 	let header = 4 + 4 * ndims;
 	if bytes.len() < header {
-		return Err(DataError::Truncated { path: path.into(), expected: header, actual: bytes.len() });
+		return Err(DataError::Truncated {
+			path: path.into(),
+			expected: header,
+			actual: bytes.len(),
+		});
 	}
 	let dims: Vec<usize> = bytes[4..header]
 		.chunks_exact(4)
@@ -105,18 +115,26 @@ fn parse_idx(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
 			reason: "size overflows".into(),
 		})?;
 	if bytes.len() < expected {
-		return Err(DataError::Truncated { path: path.into(), expected, actual: bytes.len() });
+		return Err(DataError::Truncated {
+			path: path.into(),
+			expected,
+			actual: bytes.len(),
+		});
 	}
 	if bytes.len() > expected {
-		return Err(DataError::TrailingBytes { path: path.into(), extra: bytes.len() - expected });
+		return Err(DataError::TrailingBytes {
+			path: path.into(),
+			extra: bytes.len() - expected,
+		});
 	}
 	let body = &bytes[header..];
 	let values = match dtype {
 		IdxType::U8 => body.iter().map(|&b| b as f32).collect(),
 		IdxType::I8 => body.iter().map(|&b| b as i8 as f32).collect(),
-		IdxType::I16 => {
-			body.chunks_exact(2).map(|c| i16::from_be_bytes([c[0], c[1]]) as f32).collect()
-		},
+		IdxType::I16 => body
+			.chunks_exact(2)
+			.map(|c| i16::from_be_bytes([c[0], c[1]]) as f32)
+			.collect(),
 		IdxType::I32 => body
 			.chunks_exact(4)
 			.map(|c| i32::from_be_bytes(c.try_into().expect("4 bytes")) as f32)
@@ -130,7 +148,11 @@ fn parse_idx(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
 			.map(|c| f64::from_be_bytes(c.try_into().expect("8 bytes")) as f32)
 			.collect(),
 	};
-	Ok(IdxArray { dtype, dims, values })
+	Ok(IdxArray {
+		dtype,
+		dims,
+		values,
+	})
 }
 
 /// Loads an image file (N × …) and a label file (N) into a data set with features in `[0, 1]`.
@@ -138,7 +160,11 @@ fn parse_idx(path: &Path, bytes: &[u8]) -> Result<IdxArray, DataError> {
 /// Each image is flattened to one row. `u8` pixels are divided by 255 (the usual MNIST
 /// scaling); other element types are min-max scaled over the whole file. Labels must be
 /// integers in `0..classes`.
-pub fn load_idx_dataset(images: &Path, labels: &Path, classes: usize) -> Result<Dataset, DataError> {
+pub fn load_idx_dataset(
+	images: &Path,
+	labels: &Path,
+	classes: usize,
+) -> Result<Dataset, DataError> {
 	let img = read_idx(images)?;
 	let lab = read_idx(labels)?;
 	if img.dims.len() < 2 {
@@ -197,7 +223,9 @@ fn scale_unit(values: &mut [f32], dtype: IdxType) {
 	let lo = values.iter().copied().fold(f32::INFINITY, f32::min);
 	let hi = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
 	let range = hi - lo;
-	values.iter_mut().for_each(|v| *v = if range > 0.0 { (*v - lo) / range } else { 0.0 });
+	values
+		.iter_mut()
+		.for_each(|v| *v = if range > 0.0 { (*v - lo) / range } else { 0.0 });
 }
 
 /// Which half of an MNIST-family data set.
@@ -288,8 +316,18 @@ mod tests {
 	fn fashion_mnist_layout_is_found_in_a_directory() {
 		let dir = tempfile::tempdir().unwrap();
 		let body: Vec<u8> = (0..2 * 28 * 28).map(|i| (i % 256) as u8).collect();
-		write(dir.path(), "t10k-images-idx3-ubyte.gz", &idx_bytes(8, &[2, 28, 28], &body), true);
-		write(dir.path(), "t10k-labels-idx1-ubyte", &idx_bytes(8, &[2], &[9, 0]), false);
+		write(
+			dir.path(),
+			"t10k-images-idx3-ubyte.gz",
+			&idx_bytes(8, &[2, 28, 28], &body),
+			true,
+		);
+		write(
+			dir.path(),
+			"t10k-labels-idx1-ubyte",
+			&idx_bytes(8, &[2], &[9, 0]),
+			false,
+		);
 		let d = load_fashion_mnist(dir.path(), Split::Test).unwrap();
 		assert_eq!((d.len(), d.feature_count(), d.classes()), (2, 784, 10));
 	}
@@ -302,7 +340,13 @@ mod tests {
 		assert!(matches!(err, DataError::BadMagic { .. }), "{err:?}");
 		assert!(err.to_string().contains("notidx.bin"));
 		let p = write(dir.path(), "badtype", &[0, 0, 0x42, 1, 0, 0, 0, 0], false);
-		assert!(matches!(read_idx(&p), Err(DataError::BadMagic { reason: "unknown element type", .. })));
+		assert!(matches!(
+			read_idx(&p),
+			Err(DataError::BadMagic {
+				reason: "unknown element type",
+				..
+			})
+		));
 		let p = write(dir.path(), "tiny", &[0, 0], false);
 		assert!(matches!(read_idx(&p), Err(DataError::BadMagic { .. })));
 	}
@@ -313,18 +357,24 @@ mod tests {
 		let full = idx_bytes(0x08, &[3, 2, 2], &[0; 12]);
 		let p = write(dir.path(), "short", &full[..full.len() - 1], false);
 		match read_idx(&p).unwrap_err() {
-			DataError::Truncated { expected, actual, .. } => {
+			DataError::Truncated {
+				expected, actual, ..
+			} => {
 				assert_eq!((expected, actual), (4 + 12 + 12, 4 + 12 + 11))
-			},
+			}
 			e => panic!("unexpected {e:?}"),
 		}
 		let p = write(dir.path(), "shorthdr", &full[..9], false);
 		assert!(matches!(read_idx(&p), Err(DataError::Truncated { .. })));
 		let p = write(dir.path(), "long", &[full.as_slice(), &[7]].concat(), false);
-		assert!(matches!(read_idx(&p), Err(DataError::TrailingBytes { extra: 1, .. })));
+		assert!(matches!(
+			read_idx(&p),
+			Err(DataError::TrailingBytes { extra: 1, .. })
+		));
 		// A gzip stream cut in half.
 		let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::fast());
-		enc.write_all(&idx_bytes(0x08, &[1000], &[5; 1000])).unwrap();
+		enc.write_all(&idx_bytes(0x08, &[1000], &[5; 1000]))
+			.unwrap();
 		let gz = enc.finish().unwrap();
 		let p = write(dir.path(), "cut.gz", &gz[..gz.len() / 2], false);
 		let err = read_idx(&p).unwrap_err();
@@ -342,27 +392,58 @@ mod tests {
 	#[test]
 	fn count_mismatch_and_bad_dims_are_errors() {
 		let dir = tempfile::tempdir().unwrap();
-		let img = write(dir.path(), "img", &idx_bytes(8, &[3, 2, 2], &[0; 12]), false);
+		let img = write(
+			dir.path(),
+			"img",
+			&idx_bytes(8, &[3, 2, 2], &[0; 12]),
+			false,
+		);
 		let lab = write(dir.path(), "lab", &idx_bytes(8, &[2], &[0, 1]), false);
 		let err = load_idx_dataset(&img, &lab, 10).unwrap_err();
 		assert!(
-			matches!(err, DataError::CountMismatch { image_count: 3, label_count: 2, .. }),
+			matches!(
+				err,
+				DataError::CountMismatch {
+					image_count: 3,
+					label_count: 2,
+					..
+				}
+			),
 			"{err:?}"
 		);
 		// Labels given as a 2-D file.
-		let lab2 = write(dir.path(), "lab2", &idx_bytes(8, &[3, 1], &[0, 1, 2]), false);
-		assert!(matches!(load_idx_dataset(&img, &lab2, 10), Err(DataError::Dims { .. })));
+		let lab2 = write(
+			dir.path(),
+			"lab2",
+			&idx_bytes(8, &[3, 1], &[0, 1, 2]),
+			false,
+		);
+		assert!(matches!(
+			load_idx_dataset(&img, &lab2, 10),
+			Err(DataError::Dims { .. })
+		));
 		// Images given as a 1-D file.
-		assert!(matches!(load_idx_dataset(&lab, &lab, 10), Err(DataError::Dims { .. })));
+		assert!(matches!(
+			load_idx_dataset(&lab, &lab, 10),
+			Err(DataError::Dims { .. })
+		));
 	}
 
 	#[test]
 	fn label_out_of_range_is_an_error() {
 		let dir = tempfile::tempdir().unwrap();
 		let img = write(dir.path(), "img", &idx_bytes(8, &[2, 1], &[0, 0]), false);
-		let lab = write(dir.path(), "labels.idx", &idx_bytes(8, &[2], &[1, 10]), false);
+		let lab = write(
+			dir.path(),
+			"labels.idx",
+			&idx_bytes(8, &[2], &[1, 10]),
+			false,
+		);
 		let err = load_idx_dataset(&img, &lab, 10).unwrap_err();
-		assert!(matches!(err, DataError::LabelOutOfRange { item: 1, .. }), "{err:?}");
+		assert!(
+			matches!(err, DataError::LabelOutOfRange { item: 1, .. }),
+			"{err:?}"
+		);
 		assert!(err.to_string().contains("labels.idx"));
 	}
 
@@ -374,7 +455,10 @@ mod tests {
 		body.extend_from_slice(&300i16.to_be_bytes());
 		let p = write(dir.path(), "i16", &idx_bytes(0x0B, &[2], &body), false);
 		assert_eq!(read_idx(&p).unwrap().values, vec![-2.0, 300.0]);
-		let body: Vec<u8> = [1.5f32, -0.25].iter().flat_map(|v| v.to_be_bytes()).collect();
+		let body: Vec<u8> = [1.5f32, -0.25]
+			.iter()
+			.flat_map(|v| v.to_be_bytes())
+			.collect();
 		let p = write(dir.path(), "f32", &idx_bytes(0x0D, &[2], &body), false);
 		assert_eq!(read_idx(&p).unwrap().values, vec![1.5, -0.25]);
 	}

@@ -52,7 +52,10 @@ pub fn dirichlet(
 		return Err(PartitionError::BadAlpha(alpha));
 	}
 	if clients == 0 || labels.len() < clients.max(clients * min_per_client) {
-		return Err(PartitionError::TooFewSamples { samples: labels.len(), clients });
+		return Err(PartitionError::TooFewSamples {
+			samples: labels.len(),
+			clients,
+		});
 	}
 	let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
 	for (i, &l) in labels.iter().enumerate() {
@@ -89,7 +92,10 @@ pub fn dirichlet(
 			return Ok(parts);
 		}
 	}
-	Err(PartitionError::MinSizeUnreachable { attempts: ATTEMPTS, min: min_per_client })
+	Err(PartitionError::MinSizeUnreachable {
+		attempts: ATTEMPTS,
+		min: min_per_client,
+	})
 }
 
 /// One Dirichlet sample as normalised Gamma(α, 1) draws. For tiny α every draw can underflow
@@ -114,11 +120,16 @@ pub fn label_shards(
 	seed: u64,
 ) -> Result<Vec<Vec<usize>>, PartitionError> {
 	if shards_per_client == 0 {
-		return Err(PartitionError::Invalid("shards_per_client must be positive".into()));
+		return Err(PartitionError::Invalid(
+			"shards_per_client must be positive".into(),
+		));
 	}
 	let shards = clients * shards_per_client;
 	if clients == 0 || labels.len() < shards {
-		return Err(PartitionError::TooFewSamples { samples: labels.len(), clients });
+		return Err(PartitionError::TooFewSamples {
+			samples: labels.len(),
+			clients,
+		});
 	}
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);
 	// Shuffle before the stable sort so a class's samples are not in file order inside shards.
@@ -146,7 +157,9 @@ mod tests {
 	use super::*;
 
 	fn labels(n: usize, classes: u32) -> Vec<u32> {
-		(0..n).map(|i| (i as u32 * 7 + i as u32 / 3) % classes).collect()
+		(0..n)
+			.map(|i| (i as u32 * 7 + i as u32 / 3) % classes)
+			.collect()
 	}
 
 	fn assert_exact_cover(parts: &[Vec<usize>], n: usize) {
@@ -168,7 +181,8 @@ mod tests {
 				p.iter().for_each(|&i| counts[labels[i] as usize] += 1);
 				*counts.iter().max().unwrap() as f64 / p.len() as f64
 			})
-			.sum::<f64>() / parts.len() as f64
+			.sum::<f64>()
+			/ parts.len() as f64
 	}
 
 	#[test]
@@ -197,16 +211,25 @@ mod tests {
 		let y = labels(5000, 10);
 		let skewed = mean_dominant_share(&dirichlet(&y, 10, 20, 0.1, 1, 3).unwrap(), &y, 10);
 		let flat = mean_dominant_share(&dirichlet(&y, 10, 20, 100.0, 1, 3).unwrap(), &y, 10);
-		assert!(skewed > 0.5, "α=0.1 should make one class dominate, got {skewed}");
+		assert!(
+			skewed > 0.5,
+			"α=0.1 should make one class dominate, got {skewed}"
+		);
 		assert!(flat < 0.2, "α=100 should be near uniform (0.1), got {flat}");
 	}
 
 	#[test]
 	fn dirichlet_rejects_bad_inputs() {
 		let y = labels(100, 10);
-		assert_eq!(dirichlet(&y, 10, 5, 0.0, 1, 0), Err(PartitionError::BadAlpha(0.0)));
+		assert_eq!(
+			dirichlet(&y, 10, 5, 0.0, 1, 0),
+			Err(PartitionError::BadAlpha(0.0))
+		);
 		assert!(dirichlet(&y, 10, 50, 1.0, 10, 0).is_err());
-		assert!(matches!(dirichlet(&y, 5, 5, 1.0, 1, 0), Err(PartitionError::Invalid(_))));
+		assert!(matches!(
+			dirichlet(&y, 5, 5, 1.0, 1, 0),
+			Err(PartitionError::Invalid(_))
+		));
 	}
 
 	#[test]

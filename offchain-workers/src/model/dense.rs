@@ -29,7 +29,11 @@ pub enum ModelError {
 	LabelCount { rows: usize, labels: usize },
 	/// A label is not a valid class index.
 	#[error("label {label} at row {row} is not below the class count {classes}")]
-	LabelOutOfRange { row: usize, label: u32, classes: usize },
+	LabelOutOfRange {
+		row: usize,
+		label: u32,
+		classes: usize,
+	},
 	/// Loss or accuracy of an empty set is undefined.
 	#[error("no rows to evaluate")]
 	Empty,
@@ -73,11 +77,15 @@ impl Architecture {
 	}
 
 	fn from_widths(widths: Vec<usize>) -> Result<Self, ModelError> {
-		if widths.iter().any(|&w| w == 0) {
-			return Err(ModelError::Architecture(format!("zero-width layer in {widths:?}")));
+		if widths.contains(&0) {
+			return Err(ModelError::Architecture(format!(
+				"zero-width layer in {widths:?}"
+			)));
 		}
 		if *widths.last().expect("at least two widths") < 2 {
-			return Err(ModelError::Architecture("softmax needs at least 2 classes".into()));
+			return Err(ModelError::Architecture(
+				"softmax needs at least 2 classes".into(),
+			));
 		}
 		Ok(Self { widths })
 	}
@@ -127,7 +135,11 @@ impl Architecture {
 		let last = self.widths.len() - 2;
 		for (layer, (weights, _bias)) in self.layer_ranges().into_iter().enumerate() {
 			let fan_in = self.widths[layer] as f32;
-			let std = if layer == last { (1.0 / fan_in).sqrt() } else { (2.0 / fan_in).sqrt() };
+			let std = if layer == last {
+				(1.0 / fan_in).sqrt()
+			} else {
+				(2.0 / fan_in).sqrt()
+			};
 			for p in params.slice_mut(s![weights]).iter_mut() {
 				let z: f32 = StandardNormal.sample(&mut rng);
 				*p = z * std;
@@ -171,7 +183,11 @@ impl Architecture {
 		for layer in (0..ranges.len()).rev() {
 			let (w_range, b_range) = ranges[layer].clone();
 			let (fan_in, fan_out) = (self.widths[layer], self.widths[layer + 1]);
-			let input = if layer == 0 { x } else { activations[layer - 1].view() };
+			let input = if layer == 0 {
+				x.view()
+			} else {
+				activations[layer - 1].view()
+			};
 			{
 				let g = grad.as_slice_mut().expect("fresh array is contiguous");
 				let mut g_w = ArrayViewMut2::from_shape((fan_in, fan_out), &mut g[w_range.clone()])
@@ -211,7 +227,10 @@ impl Architecture {
 		let (mut loss_sum, mut correct) = (0.0f64, 0usize);
 		for start in (0..x.nrows()).step_by(EVAL_CHUNK) {
 			let end = (start + EVAL_CHUNK).min(x.nrows());
-			let mut logits = self.forward(params, x.slice(s![start..end, ..])).pop().expect("layer");
+			let mut logits = self
+				.forward(params, x.slice(s![start..end, ..]))
+				.pop()
+				.expect("layer");
 			correct += logits
 				.rows()
 				.into_iter()
@@ -234,7 +253,11 @@ impl Architecture {
 			let (fan_in, fan_out) = (self.widths[layer], self.widths[layer + 1]);
 			let w = weight_view(params, w_range, fan_in, fan_out);
 			let b = params.slice(s![b_range]);
-			let input = if layer == 0 { x } else { out[layer - 1].view() };
+			let input = if layer == 0 {
+				x.view()
+			} else {
+				out[layer - 1].view()
+			};
 			let mut z = input.dot(&w);
 			z += &b;
 			if layer + 2 < self.widths.len() {
@@ -247,22 +270,37 @@ impl Architecture {
 
 	fn check(&self, params: ArrayView1<f32>, x: ArrayView2<f32>) -> Result<(), ModelError> {
 		if params.len() != self.param_count() {
-			return Err(ModelError::ParamLength { expected: self.param_count(), got: params.len() });
+			return Err(ModelError::ParamLength {
+				expected: self.param_count(),
+				got: params.len(),
+			});
 		}
 		if x.ncols() != self.inputs() {
-			return Err(ModelError::InputWidth { expected: self.inputs(), got: x.ncols() });
+			return Err(ModelError::InputWidth {
+				expected: self.inputs(),
+				got: x.ncols(),
+			});
 		}
 		Ok(())
 	}
 
 	fn check_labels(&self, rows: usize, labels: &[u32]) -> Result<(), ModelError> {
 		if labels.len() != rows {
-			return Err(ModelError::LabelCount { rows, labels: labels.len() });
+			return Err(ModelError::LabelCount {
+				rows,
+				labels: labels.len(),
+			});
 		}
-		if let Some((row, &label)) =
-			labels.iter().enumerate().find(|(_, &l)| l as usize >= self.classes())
+		if let Some((row, &label)) = labels
+			.iter()
+			.enumerate()
+			.find(|(_, &l)| l as usize >= self.classes())
 		{
-			return Err(ModelError::LabelOutOfRange { row, label, classes: self.classes() });
+			return Err(ModelError::LabelOutOfRange {
+				row,
+				label,
+				classes: self.classes(),
+			});
 		}
 		Ok(())
 	}
@@ -330,7 +368,10 @@ mod tests {
 		let (x, y) = random_batch(7, arch.inputs(), arch.classes() as u32, 11);
 		// Larger init scale so ReLUs are active and biases matter.
 		let mut params = arch.init(3);
-		params.iter_mut().enumerate().for_each(|(i, p)| *p += 0.05 * ((i % 7) as f32 - 3.0));
+		params
+			.iter_mut()
+			.enumerate()
+			.for_each(|(i, p)| *p += 0.05 * ((i % 7) as f32 - 3.0));
 		let (_, grad) = arch.loss_and_gradient(params.view(), x.view(), &y).unwrap();
 		let eps = 1e-2f32;
 		let mut worst = 0.0f32;
@@ -345,7 +386,10 @@ mod tests {
 			let err = (numeric - grad[i]).abs() / (1e-2 + grad[i].abs().max(numeric.abs()));
 			worst = worst.max(err);
 		}
-		assert!(worst < 2e-2, "worst relative gradient error {worst} for {arch:?}");
+		assert!(
+			worst < 2e-2,
+			"worst relative gradient error {worst} for {arch:?}"
+		);
 	}
 
 	#[test]
@@ -372,7 +416,10 @@ mod tests {
 		let lr = Architecture::logistic_regression(3, 2).unwrap();
 		let params = Array1::from(vec![1., 2., 3., 4., 5., 6., 10., 20.]);
 		let x = ndarray::arr2(&[[0., 1., 0.]]);
-		assert_eq!(lr.logits(params.view(), x.view()).unwrap(), ndarray::arr2(&[[13., 24.]]));
+		assert_eq!(
+			lr.logits(params.view(), x.view()).unwrap(),
+			ndarray::arr2(&[[13., 24.]])
+		);
 	}
 
 	#[test]
@@ -405,15 +452,25 @@ mod tests {
 		let x = Array2::<f32>::zeros((2, 3));
 		assert_eq!(
 			arch.evaluate(p.slice(s![..3]), x.view(), &[0, 1]),
-			Err(ModelError::ParamLength { expected: 8, got: 3 })
+			Err(ModelError::ParamLength {
+				expected: 8,
+				got: 3
+			})
 		);
 		assert_eq!(
 			arch.evaluate(p.view(), Array2::zeros((2, 4)).view(), &[0, 1]),
-			Err(ModelError::InputWidth { expected: 3, got: 4 })
+			Err(ModelError::InputWidth {
+				expected: 3,
+				got: 4
+			})
 		);
 		assert_eq!(
 			arch.evaluate(p.view(), x.view(), &[0, 2]),
-			Err(ModelError::LabelOutOfRange { row: 1, label: 2, classes: 2 })
+			Err(ModelError::LabelOutOfRange {
+				row: 1,
+				label: 2,
+				classes: 2
+			})
 		);
 		assert!(Architecture::mlp(3, &[], 2).is_err());
 		assert!(Architecture::mlp(3, &[2, 2, 2], 2).is_err());

@@ -8,7 +8,16 @@ use scale_info::TypeInfo;
 /// Every malformed payload maps to one of these; the decoder never panics. The variants carry
 /// only small integers so that pallets can store or emit them.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum CodecError {
 	/// Fewer bytes than the fixed header.
@@ -87,23 +96,26 @@ impl core::fmt::Display for CodecError {
 			Self::BadShape => write!(f, "invalid shape"),
 			Self::TooManyParams { count, max } => {
 				write!(f, "{count} parameters exceed the maximum {max}")
-			},
+			}
 			Self::LengthMismatch { expected, actual } => {
 				write!(f, "payload is {actual} bytes, header implies {expected}")
-			},
+			}
 			Self::InvalidKindParam(p) => write!(f, "invalid codec kind parameter {p}"),
 			Self::NonFinite { index } => write!(f, "value {index} is NaN or infinite"),
 			Self::InvalidScale { chunk } => write!(f, "invalid scale of int8 chunk {chunk}"),
 			Self::Int8OutOfRange { index } => write!(f, "int8 value {index} is -128"),
 			Self::UnsortedIndices { position } => {
-				write!(f, "sparse index at position {position} is not strictly increasing")
-			},
+				write!(
+					f,
+					"sparse index at position {position} is not strictly increasing"
+				)
+			}
 			Self::IndexOutOfRange { position } => {
 				write!(f, "sparse index at position {position} is out of range")
-			},
+			}
 			Self::ValueOutOfRange { index } => {
 				write!(f, "value {index} does not fit the fixed-point range")
-			},
+			}
 			Self::OutputLengthMismatch => write!(f, "output buffer length differs from the tensor"),
 		}
 	}

@@ -1,7 +1,7 @@
 //! Configuration of every pallet in the runtime.
 
 use frame_support::{
-	derive_impl, parameter_types,
+	derive_impl, parameter_types, PalletId,
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -17,7 +17,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	System, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION, MINUTES, UNIT, ModelRegistry,
+	GradientCommitments, ContributionRewards,
 };
 
 /// Share of block weight and length available to normal (non-operational) extrinsics.
@@ -120,8 +121,77 @@ impl pallet_sudo::Config for Runtime {
 	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
 }
 
-impl pallet_model_registry::Config for Runtime {}
+parameter_types! {
+	/// Held from a model's owner until the model is retired.
+	pub const ModelDeposit: Balance = 10 * UNIT;
+	/// Smallest trainer bond per model.
+	pub const MinTrainerBond: Balance = 10 * UNIT;
+	/// Smallest FL-validator bond.
+	pub const MinValidatorBond: Balance = 100 * UNIT;
+	/// Five minutes: longer than any sensible round, so a fault can still be slashed.
+	pub const UnbondingDelay: BlockNumber = 5 * MINUTES;
+	/// Share of a trainer's bond slashed for a provable fault.
+	pub const TrainerSlash: Perbill = Perbill::from_percent(10);
+	/// Share of a validator's bond slashed for a contradicting report.
+	pub const ValidatorSlash: Perbill = Perbill::from_percent(20);
+	/// The pot holding every reward pool and pending reward.
+	pub const RewardsPalletId: PalletId = PalletId(*b"fl/rewrd");
+	/// No new issuance: rewards come from the pools model owners (and slashes) fund.
+	pub const EmissionPerRound: Balance = 0;
+}
 
-impl pallet_gradient_commitments::Config for Runtime {}
+/// Largest update payload: an MLP 784-128-10 in f32 (101 770 parameters) is ~398 KiB.
+pub const MAX_PAYLOAD_LEN: u32 = 512 * 1024;
 
-impl pallet_contribution_rewards::Config for Runtime {}
+impl pallet_model_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ModelDeposit = ModelDeposit;
+	type Activation = GradientCommitments;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_gradient_commitments::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Models = ModelRegistry;
+	type Rewards = ContributionRewards;
+	type MinTrainerBond = MinTrainerBond;
+	type MinValidatorBond = MinValidatorBond;
+	type UnbondingDelay = UnbondingDelay;
+	type MaxPayloadLen = ConstU32<MAX_PAYLOAD_LEN>;
+	type MaxUpdatesPerRound = ConstU32<64>;
+	type MaxValidators = ConstU32<32>;
+	type MaxActiveModels = ConstU32<16>;
+	type TrainerSlash = TrainerSlash;
+	type ValidatorSlash = ValidatorSlash;
+	type WeightInfo = pallet_gradient_commitments::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkModels;
+}
+
+impl pallet_contribution_rewards::Config for Runtime {
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type EmissionPerRound = EmissionPerRound;
+	type Models = ModelRegistry;
+	type WeightInfo = pallet_contribution_rewards::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = BenchmarkModels;
+}
+
+/// Registers models for the benchmarks of the round and reward pallets.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkModels;
+#[cfg(feature = "runtime-benchmarks")]
+impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for BenchmarkModels {
+	fn create_model(
+		owner: AccountId,
+		config: fedledger_primitives::model::TrainingConfig<Balance>,
+	) -> fedledger_primitives::ModelId {
+		let id = pallet_model_registry::NextModelId::<Runtime>::get();
+		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, [0; 32], None)
+			.expect("benchmark owners are funded and configs valid");
+		id
+	}
+}

@@ -1,0 +1,279 @@
+//! What a simulation runs: trainers, attack, rule, model, data split, schedule.
+
+use std::fmt;
+use std::str::FromStr;
+
+use fedledger_primitives::rules::{AggregationRule, AggregationSpec, StalenessFn, MICRO};
+
+use crate::training::TrainConfig;
+
+/// The Byzantine behaviour of the `byzantine` trainers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AttackKind {
+	/// Everyone is honest (the Byzantine trainers train normally).
+	None,
+	/// Send the negation of an honestly trained update.
+	SignFlip,
+	/// Send N(0, σ²) noise.
+	Gaussian { sigma: f32 },
+	/// Train honestly on labels `y → C−1−y`.
+	LabelFlip,
+	/// A Little Is Enough with shift `z` (`None`: the paper's `z_max(n, f)`).
+	Alie { z: Option<f64> },
+	/// Inner-product manipulation `−ε·mean(honest)`.
+	Ipm { epsilon: f64 },
+	/// Copy the honest update that is the outlier along the main principal direction.
+	Mimic,
+	/// Label-flip training, update boosted by `γ` (`None`: `n / f`, collective model replacement).
+	Scaling { gamma: Option<f32> },
+}
+
+impl AttackKind {
+	/// Whether the attacker needs its own locally trained update.
+	pub fn trains(&self) -> bool {
+		matches!(
+			self,
+			Self::None | Self::SignFlip | Self::LabelFlip | Self::Scaling { .. }
+		)
+	}
+
+	/// Whether the attacker's local labels are flipped before training.
+	pub fn flips_labels(&self) -> bool {
+		matches!(self, Self::LabelFlip | Self::Scaling { .. })
+	}
+
+	/// Short name used on the command line and in tables.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::None => "none",
+			Self::SignFlip => "sign-flip",
+			Self::Gaussian { .. } => "gaussian",
+			Self::LabelFlip => "label-flip",
+			Self::Alie { .. } => "alie",
+			Self::Ipm { .. } => "ipm",
+			Self::Mimic => "mimic",
+			Self::Scaling { .. } => "scaling",
+		}
+	}
+}
+
+impl fmt::Display for AttackKind {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(self.name())
+	}
+}
+
+impl FromStr for AttackKind {
+	type Err = String;
+	/// `none`, `sign-flip`, `gaussian[:σ]`, `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`,
+	/// `scaling[:γ]`.
+	fn from_str(s: &str) -> Result<Self, String> {
+		let (name, arg) = match s.split_once(':') {
+			Some((n, a)) => (n, Some(a)),
+			None => (s, None),
+		};
+		let num = |default: f64| -> Result<f64, String> {
+			arg.map_or(Ok(default), |a| {
+				a.parse().map_err(|_| format!("bad number {a:?} in {s:?}"))
+			})
+		};
+		Ok(match name {
+			"none" | "clean" => Self::None,
+			"sign-flip" => Self::SignFlip,
+			"gaussian" => Self::Gaussian { sigma: num(1.0)? as f32 },
+			"label-flip" => Self::LabelFlip,
+			"alie" => Self::Alie { z: arg.map(|_| num(0.0)).transpose()? },
+			"ipm" => Self::Ipm { epsilon: num(0.1)? },
+			"mimic" => Self::Mimic,
+			"scaling" => Self::Scaling { gamma: arg.map(|_| num(0.0)).transpose()?.map(|g| g as f32) },
+			_ => return Err(format!(
+				"unknown attack {s:?} (none, sign-flip, gaussian[:σ], label-flip, alie[:z], ipm[:ε], mimic, scaling[:γ])"
+			)),
+		})
+	}
+}
+
+/// Which model the trainers train.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelKind {
+	LogReg,
+	Mlp { hidden: Vec<usize> },
+}
+
+/// How the training set is split among trainers.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PartitionKind {
+	Iid,
+	Dirichlet { alpha: f64 },
+	Shards { per_client: usize },
+}
+
+impl fmt::Display for PartitionKind {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		match self {
+			Self::Iid => write!(f, "iid"),
+			Self::Dirichlet { alpha } => write!(f, "dir{alpha}"),
+			Self::Shards { per_client } => write!(f, "shards{per_client}"),
+		}
+	}
+}
+
+impl FromStr for PartitionKind {
+	type Err = String;
+	/// `iid`, `dir<α>` (e.g. `dir0.5`), `shards<k>`.
+	fn from_str(s: &str) -> Result<Self, String> {
+		if s == "iid" {
+			return Ok(Self::Iid);
+		}
+		if let Some(a) = s.strip_prefix("dir") {
+			let alpha = a.parse().map_err(|_| format!("bad Dirichlet α in {s:?}"))?;
+			return Ok(Self::Dirichlet { alpha });
+		}
+		if let Some(k) = s.strip_prefix("shards") {
+			let per_client = k.parse().map_err(|_| format!("bad shard count in {s:?}"))?;
+			return Ok(Self::Shards { per_client });
+		}
+		Err(format!("unknown partition {s:?} (iid, dir<α>, shards<k>)"))
+	}
+}
+
+/// Which attribution scorer runs each round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScorerKind {
+	None,
+	Cosine,
+	LeaveOneOut,
+	GtgShapley,
+}
+
+impl FromStr for ScorerKind {
+	type Err = String;
+	fn from_str(s: &str) -> Result<Self, String> {
+		Ok(match s {
+			"none" => Self::None,
+			"cosine" => Self::Cosine,
+			"loo" => Self::LeaveOneOut,
+			"gtg" => Self::GtgShapley,
+			_ => return Err(format!("unknown scorer {s:?} (none, cosine, loo, gtg)")),
+		})
+	}
+}
+
+/// Synchronous rounds, or FedBuff-style buffered asynchronous aggregation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Mode {
+	/// Every trainer trains on the current model each round.
+	Sync,
+	/// Trainers run at their own speeds; the server aggregates every `buffer` arrivals; an
+	/// update more than `max_staleness` versions old is dropped; fresher ones are weighted by
+	/// `staleness`.
+	Async {
+		buffer: usize,
+		max_staleness: u32,
+		staleness: StalenessFn,
+	},
+}
+
+/// Rule parameters shared by every rule name (fixed units as in `primitives::rules`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuleParams {
+	/// Byzantine updates (or buckets) tolerated by Krum, Multi-Krum and Bulyan.
+	pub f: u32,
+	/// Trimmed-mean fraction from each end.
+	pub beta: f64,
+	/// Multi-Krum selection size; `None`: (inputs − f).
+	pub m: Option<u32>,
+	/// Geometric-median Weiszfeld iterations and smoothing ν.
+	pub gm_iters: u32,
+	pub gm_eps: f64,
+	/// Centered clipping radius τ and iterations.
+	pub cc_tau: f64,
+	pub cc_iters: u32,
+	/// Norm-bounding radius.
+	pub max_norm: f64,
+}
+
+fn micro(x: f64) -> u32 {
+	(x * MICRO as f64).round().clamp(1.0, u32::MAX as f64) as u32
+}
+
+/// Builds a spec from a rule name: `fedavg`, `median`, `trimmed-mean`, `krum`, `multi-krum`,
+/// `bulyan`, `geomed`, `centered-clipping`, `norm-bounding`.
+pub fn parse_rule(
+	name: &str,
+	p: &RuleParams,
+	bucketing: Option<u32>,
+	inputs: u32,
+) -> Result<AggregationSpec, String> {
+	let effective = match bucketing {
+		Some(s) if s > 0 => inputs.div_ceil(s),
+		_ => inputs,
+	};
+	let rule = match name {
+		"fedavg" => AggregationRule::FedAvg,
+		"median" => AggregationRule::Median,
+		"trimmed-mean" => AggregationRule::TrimmedMean { beta: (p.beta * 1e9).round() as u32 },
+		"krum" => AggregationRule::Krum { f: p.f },
+		"multi-krum" => AggregationRule::MultiKrum {
+			f: p.f,
+			m: p.m.unwrap_or(effective.saturating_sub(p.f).max(1)),
+		},
+		"bulyan" => AggregationRule::Bulyan { f: p.f },
+		"geomed" => AggregationRule::GeometricMedian { iters: p.gm_iters, eps: micro(p.gm_eps) },
+		"centered-clipping" => {
+			AggregationRule::CenteredClipping { tau: micro(p.cc_tau), iters: p.cc_iters }
+		},
+		"norm-bounding" => AggregationRule::NormBounding { max_norm: micro(p.max_norm) },
+		_ => {
+			return Err(format!(
+				"unknown rule {name:?} (fedavg, median, trimmed-mean, krum, multi-krum, bulyan, geomed, centered-clipping, norm-bounding)"
+			))
+		},
+	};
+	Ok(AggregationSpec { rule, bucketing })
+}
+
+/// Parses `constant`, `poly:<a>` or `hinge:<a>,<b>`.
+pub fn parse_staleness(s: &str) -> Result<StalenessFn, String> {
+	let bad = || format!("bad staleness function {s:?} (constant, poly:<a>, hinge:<a>,<b>)");
+	if s == "constant" {
+		return Ok(StalenessFn::Constant);
+	}
+	if let Some(a) = s.strip_prefix("poly:") {
+		let a: f64 = a.parse().map_err(|_| bad())?;
+		return Ok(StalenessFn::Polynomial {
+			a: (a * MICRO as f64).round() as u32,
+		});
+	}
+	if let Some(rest) = s.strip_prefix("hinge:") {
+		let (a, b) = rest.split_once(',').ok_or_else(bad)?;
+		let a: f64 = a.parse().map_err(|_| bad())?;
+		let b: u32 = b.parse().map_err(|_| bad())?;
+		return Ok(StalenessFn::Hinge {
+			a: (a * MICRO as f64).round() as u32,
+			b,
+		});
+	}
+	Err(bad())
+}
+
+/// Everything one simulation run needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+	/// Total trainers n.
+	pub trainers: usize,
+	/// Byzantine trainers f (the last f trainer indices).
+	pub byzantine: usize,
+	pub attack: AttackKind,
+	pub spec: AggregationSpec,
+	pub model: ModelKind,
+	pub partition: PartitionKind,
+	/// Synchronous rounds, or aggregations (model versions) in async mode.
+	pub rounds: usize,
+	pub train: TrainConfig,
+	pub mode: Mode,
+	pub scorer: ScorerKind,
+	/// Server step size applied to the aggregate.
+	pub server_lr: f32,
+	pub seed: u64,
+}

@@ -1,0 +1,315 @@
+//! Benchmarks of the round protocol (FRAME benchmarks v2). Each sets up the worst case the
+//! weight must cover: full validator sets, full rounds, maximal payloads.
+
+use super::*;
+use fedledger_primitives::{
+	model::{Architecture, ModelKind, Schedule, TrainingConfig},
+	rules::StalenessFn,
+	traits::BenchmarkModels,
+};
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate;
+use frame_system::RawOrigin;
+
+const SALT: [u8; 32] = [7u8; 32];
+
+fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, index, 0);
+	let amount = T::MinValidatorBond::get()
+		.max(T::MinTrainerBond::get())
+		.saturating_mul(1_000u32.into());
+	T::Currency::set_balance(&who, amount);
+	who
+}
+
+/// A logistic model whose f32 payload is about `payload_len` bytes, with `min_updates`.
+fn model_config<T: Config>(payload_len: u32, min_updates: u32) -> TrainingConfig<BalanceOf<T>> {
+	let params = (payload_len.saturating_sub(tensor_codec::HEADER_LEN as u32) / 4).max(4);
+	// Logistic regression with 2 classes has 2·input + 2 parameters.
+	let input_dim = (params.saturating_sub(2) / 2).max(1);
+	let mut config = TrainingConfig::example(input_dim, 2, min_updates, 1_000u32.into());
+	config.architecture = Architecture { kind: ModelKind::Logistic, input_dim, classes: 2 };
+	config
+}
+
+fn param_count(config: &TrainingConfig<impl Sized>) -> usize {
+	config.architecture.parameter_count().unwrap_or(0) as usize
+}
+
+fn create_model<T: Config>(config: TrainingConfig<BalanceOf<T>>) -> ModelId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let owner = funded::<T>("owner", 0);
+	T::BenchmarkHelper::create_model(owner, config)
+}
+
+fn payload_for(params: usize, seed: u32) -> Vec<u8> {
+	let values: Vec<f32> = (0..params).map(|i| ((i as u32 ^ seed) % 1000) as f32 * 1e-3).collect();
+	tensor_codec::encode_f32(&values, &[params as u32]).expect("valid tensor")
+}
+
+/// Opens round 0 of `model` now.
+fn open_round<T: Config>(model: ModelId) -> RoundIndex {
+	Pallet::<T>::advance(model, frame_system::Pallet::<T>::block_number());
+	CurrentRound::<T>::get(model).expect("round opened")
+}
+
+fn bonded_trainer<T: Config>(model: ModelId, index: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who = funded::<T>("trainer", index);
+	Pallet::<T>::bond_trainer(RawOrigin::Signed(who.clone()).into(), model, T::MinTrainerBond::get())
+		.expect("funded trainer bonds");
+	who
+}
+
+fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: Phase) {
+	Rounds::<T>::mutate(model, round, |info| {
+		if let Some(info) = info {
+			info.phase = phase;
+		}
+	});
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn bond_trainer() {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let who = funded::<T>("trainer", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model, T::MinTrainerBond::get());
+		assert!(TrainerBonds::<T>::contains_key(model, &who));
+	}
+
+	#[benchmark]
+	fn unbond_trainer() {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let who = bonded_trainer::<T>(model, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model);
+		assert!(TrainerBonds::<T>::get(model, &who).unwrap().unbonding_at.is_some());
+	}
+
+	#[benchmark]
+	fn withdraw_trainer_bond() {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let who = bonded_trainer::<T>(model, 0);
+		Pallet::<T>::unbond_trainer(RawOrigin::Signed(who.clone()).into(), model).unwrap();
+		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model);
+		assert!(!TrainerBonds::<T>::contains_key(model, &who));
+	}
+
+	#[benchmark]
+	fn register_validator() {
+		for i in 1..T::MaxValidators::get() {
+			let v = funded::<T>("validator", i);
+			Pallet::<T>::register_validator(RawOrigin::Signed(v).into(), T::MinValidatorBond::get()).unwrap();
+		}
+		let who = funded::<T>("validator", 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), T::MinValidatorBond::get());
+		assert!(ValidatorBonds::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn unregister_validator() {
+		for i in 1..T::MaxValidators::get() {
+			let v = funded::<T>("validator", i);
+			Pallet::<T>::register_validator(RawOrigin::Signed(v).into(), T::MinValidatorBond::get()).unwrap();
+		}
+		let who = funded::<T>("validator", 0);
+		Pallet::<T>::register_validator(RawOrigin::Signed(who.clone()).into(), T::MinValidatorBond::get())
+			.unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!ActiveValidators::<T>::get().contains(&who));
+	}
+
+	#[benchmark]
+	fn withdraw_validator_bond() {
+		let who = funded::<T>("validator", 0);
+		Pallet::<T>::register_validator(RawOrigin::Signed(who.clone()).into(), T::MinValidatorBond::get())
+			.unwrap();
+		Pallet::<T>::unregister_validator(RawOrigin::Signed(who.clone()).into()).unwrap();
+		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		frame_system::Pallet::<T>::set_block_number(later);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()));
+		assert!(!ValidatorBonds::<T>::contains_key(&who));
+	}
+
+	#[benchmark]
+	fn commit_update() {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		let who = bonded_trainer::<T>(model, 0);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model, round, [1u8; 32]);
+		assert!(Commitments::<T>::contains_key((model, round), &who));
+	}
+
+	/// `l`: payload length in bytes. The round already holds all but one of its updates.
+	#[benchmark]
+	fn reveal_update(l: Linear<1_000, { T::MaxPayloadLen::get() }>) {
+		let config = model_config::<T>(l, 1);
+		let params = param_count(&config);
+		let model = create_model::<T>(config);
+		let round = open_round::<T>(model);
+		let who = bonded_trainer::<T>(model, 0);
+		let payload = payload_for(params, 1);
+		let commitment = tensor_codec::commitment(&payload, &SALT, &who.encode());
+		Pallet::<T>::commit_update(RawOrigin::Signed(who.clone()).into(), model, round, commitment).unwrap();
+		let fillers: Vec<T::AccountId> =
+			(1..T::MaxUpdatesPerRound::get()).map(|i| account("filler", i, 0)).collect();
+		Rounds::<T>::mutate(model, round, |info| {
+			let info = info.as_mut().unwrap();
+			info.phase = Phase::Reveal;
+			info.updates = fillers.len() as u32;
+		});
+		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
+		let payload: PayloadOf<T> = BoundedVec::try_from(payload).expect("fits MaxPayloadLen");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model, round, payload, SALT, 100);
+		assert!(Updates::<T>::contains_key((model, round), &who));
+	}
+
+	/// `l`: payload length in bytes. The update fills the buffer, so aggregation starts (with
+	/// a full validator set to snapshot).
+	#[benchmark]
+	fn submit_update(l: Linear<1_000, { T::MaxPayloadLen::get() }>) {
+		let mut config = model_config::<T>(l, 1);
+		let k = T::MaxUpdatesPerRound::get();
+		config.schedule = Schedule::BufferedAsync {
+			buffer_size: k,
+			max_staleness: 4,
+			staleness: StalenessFn::Constant,
+			buffer_blocks: 10,
+			aggregate_blocks: 10,
+			min_updates: 1,
+		};
+		let params = param_count(&config);
+		let model = create_model::<T>(config);
+		let round = open_round::<T>(model);
+		for i in 0..T::MaxValidators::get() {
+			let v = funded::<T>("validator", i);
+			Pallet::<T>::register_validator(RawOrigin::Signed(v).into(), T::MinValidatorBond::get()).unwrap();
+		}
+		let who = bonded_trainer::<T>(model, 0);
+		let fillers: Vec<T::AccountId> = (1..k).map(|i| account("filler", i, 0)).collect();
+		Rounds::<T>::mutate(model, round, |info| info.as_mut().unwrap().updates = fillers.len() as u32);
+		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
+		let payload: PayloadOf<T> = BoundedVec::try_from(payload_for(params, 2)).expect("fits");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), model, round, 0, payload, 100);
+		assert_eq!(Rounds::<T>::get(model, round).unwrap().phase, Phase::Aggregate);
+	}
+
+	/// `v`: validators in the round's snapshot (all but the caller already reported the same
+	/// hash); `n`: updates in the round, all accepted and scored. The call reaches quorum and
+	/// finalizes: version, slashing check, score settlement and reward payout.
+	#[benchmark]
+	fn report_aggregate(v: Linear<1, { T::MaxValidators::get() }>, n: Linear<1, { T::MaxUpdatesPerRound::get() }>) {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
+		T::Rewards::credit_pool(model, 100_000u32.into());
+		let hash = [9u8; 32];
+
+		let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
+		for (i, t) in trainers.iter().enumerate() {
+			Updates::<T>::insert(
+				(model, round),
+				t,
+				UpdateRecord {
+					payload_hash: [i as u8; 32],
+					block: frame_system::Pallet::<T>::block_number(),
+					extrinsic_index: i as u32,
+					num_samples: 1,
+					base_version: 0,
+				},
+			);
+		}
+		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(trainers));
+		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> = BoundedVec::truncate_from((0..n).collect());
+		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =
+			BoundedVec::truncate_from((0..n).map(|i| 1_000_000 + i).collect());
+
+		// v - 1 validators of stake s have reported; the caller's stake 2(v-1)s (or s when
+		// alone) brings the hash over 2/3.
+		let s: BalanceOf<T> = T::MinValidatorBond::get();
+		let caller = funded::<T>("validator", 0);
+		let caller_stake = if v == 1 { s } else { s.saturating_mul((2 * (v - 1)).into()) };
+		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
+		let mut others = BalanceOf::<T>::zero();
+		for i in 1..v {
+			let who: T::AccountId = account("validator", i, 0);
+			Reports::<T>::insert(
+				(model, round),
+				&who,
+				Report {
+					model_hash: hash,
+					accepted: accepted.clone(),
+					scores: scores.clone(),
+					stake: s,
+					block: frame_system::Pallet::<T>::block_number(),
+				},
+			);
+			snapshot.push((who, s));
+			others = others.saturating_add(s);
+		}
+		HashStake::<T>::insert((model, round), hash, others);
+		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		Rounds::<T>::mutate(model, round, |info| {
+			let info = info.as_mut().unwrap();
+			info.phase = Phase::Aggregate;
+			info.updates = n;
+			info.validator_stake = others.saturating_add(caller_stake);
+		});
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), model, round, hash, accepted, scores);
+		assert_eq!(Rounds::<T>::get(model, round).unwrap().phase, Phase::Finalized);
+	}
+
+	/// `on_initialize` with nothing due.
+	#[benchmark]
+	fn on_initialize_idle() {
+		#[block]
+		{
+			Pallet::<T>::on_initialize(frame_system::Pallet::<T>::block_number());
+		}
+	}
+
+	/// The costliest phase move: the reveal deadline of a round where `n` trainers committed
+	/// and none revealed, so all `n` are slashed.
+	#[benchmark]
+	fn advance_round(n: Linear<1, { T::MaxUpdatesPerRound::get() }>) {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
+		for i in 0..n {
+			let who = bonded_trainer::<T>(model, i);
+			Pallet::<T>::commit_update(RawOrigin::Signed(who).into(), model, round, [i as u8; 32]).unwrap();
+		}
+		set_phase::<T>(model, round, Phase::Reveal);
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::advance(model, now);
+		}
+		assert_eq!(Rounds::<T>::get(model, round).unwrap().phase, Phase::Failed);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

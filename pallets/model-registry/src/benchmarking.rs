@@ -1,0 +1,86 @@
+//! Benchmarks of the model registry's calls (FRAME benchmarks v2).
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_support::traits::fungible::Mutate;
+use frame_system::RawOrigin;
+
+fn funded_owner<T: Config>() -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let owner: T::AccountId = whitelisted_caller();
+	let amount = T::ModelDeposit::get().saturating_mul(100u32.into()).max(1_000_000u32.into());
+	T::Currency::set_balance(&owner, amount);
+	owner
+}
+
+fn example_config<T: Config>() -> TrainingConfig<BalanceOf<T>> {
+	TrainingConfig::example(784, 10, 3, 1_000u32.into())
+}
+
+fn registered_model<T: Config>(owner: &T::AccountId) -> ModelId {
+	let id = NextModelId::<T>::get();
+	Pallet::<T>::register_model(
+		RawOrigin::Signed(owner.clone()).into(),
+		example_config::<T>(),
+		[1; 32],
+		Some([2; 32]),
+	)
+	.expect("a funded owner registers a valid model");
+	id
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn register_model() {
+		let owner = funded_owner::<T>();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner.clone()), example_config::<T>(), [1; 32], Some([2; 32]));
+		assert!(Models::<T>::contains_key(0));
+	}
+
+	#[benchmark]
+	fn pause_model() {
+		let owner = funded_owner::<T>();
+		let model = registered_model::<T>(&owner);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model);
+		assert_eq!(Models::<T>::get(model).unwrap().status, ModelStatus::Paused);
+	}
+
+	#[benchmark]
+	fn resume_model() {
+		let owner = funded_owner::<T>();
+		let model = registered_model::<T>(&owner);
+		Pallet::<T>::pause_model(RawOrigin::Signed(owner.clone()).into(), model).unwrap();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model);
+		assert_eq!(Models::<T>::get(model).unwrap().status, ModelStatus::Active);
+	}
+
+	#[benchmark]
+	fn retire_model() {
+		let owner = funded_owner::<T>();
+		let model = registered_model::<T>(&owner);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model);
+		assert_eq!(Models::<T>::get(model).unwrap().status, ModelStatus::Retired);
+	}
+
+	#[benchmark]
+	fn update_config() {
+		let owner = funded_owner::<T>();
+		let model = registered_model::<T>(&owner);
+		let mut config = example_config::<T>();
+		config.reward_per_round = 2_000u32.into();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, config);
+		assert_eq!(Models::<T>::get(model).unwrap().config, config);
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

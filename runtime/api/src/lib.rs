@@ -1,0 +1,54 @@
+//! `FedLedgerApi`: what the node-side FL worker and dApps read from the runtime.
+//!
+//! Every call is a plain read of pallet state at a block; nothing here changes state. The API
+//! is versioned: add methods in a new `api_version` and keep the old ones callable.
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
+
+pub use pallet_contribution_rewards::Attribution;
+pub use pallet_gradient_commitments::{Phase, RoundInfo, UpdateRecord};
+pub use pallet_model_registry::{ModelInfo, VersionRecord};
+
+sp_api::decl_runtime_apis! {
+	/// Models, rounds, updates, validators and rewards of fedledger.
+	#[api_version(1)]
+	pub trait FedLedgerApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// Ids of all registered models (retired ones included).
+		fn models() -> Vec<ModelId>;
+
+		/// A model's configuration, status and current version.
+		fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>>;
+
+		/// One link of a model's version chain.
+		fn version(model: ModelId, version: VersionIndex) -> Option<VersionRecord<BlockNumber>>;
+
+		/// The model's latest round: its index and state (phase, deadlines, base version).
+		fn current_round(model: ModelId) -> Option<(RoundIndex, RoundInfo<Balance, BlockNumber>)>;
+
+		/// A round's revealed (or submitted) updates in reveal order: who, payload hash, and
+		/// the block and extrinsic index that carry the payload.
+		fn round_updates(model: ModelId, round: RoundIndex) -> Vec<(AccountId, UpdateRecord<BlockNumber>)>;
+
+		/// The validators allowed to report for a round, with their stake.
+		fn round_validators(model: ModelId, round: RoundIndex) -> Vec<(AccountId, Balance)>;
+
+		/// The active FL validators with their bonds.
+		fn validators() -> Vec<(AccountId, Balance)>;
+
+		/// Rewards credited to `who` and not yet claimed.
+		fn pending_rewards(who: AccountId) -> Balance;
+
+		/// What `who` earned from `model`, by role.
+		fn attribution(model: ModelId, who: AccountId) -> Attribution<Balance>;
+	}
+}
