@@ -6,6 +6,7 @@
 #
 #   scripts/results.sh                 # full sweep
 #   ROUNDS=5 scripts/results.sh        # quicker, smaller numbers (for a smoke test)
+#   SIM=target/release/fedledger-sim scripts/results.sh   # skip the build
 #
 # Needs Debian's dataset-fashion-mnist (/usr/share/datasets/fashion-mnist) or DATA_DIR.
 set -euo pipefail
@@ -18,8 +19,11 @@ ROUNDS=${ROUNDS:-20}
 DOC="$ROOT/docs/results.md"
 mkdir -p "$OUT"
 
-cargo build --release -p fedledger-offchain-workers --bin fedledger-sim
-SIM="$CARGO_TARGET_DIR/release/fedledger-sim"
+# SIM=/path/to/fedledger-sim uses a binary that is already built.
+if [[ -z "${SIM:-}" ]]; then
+	cargo build --release -p fedledger-offchain-workers --bin fedledger-sim
+	SIM="$CARGO_TARGET_DIR/release/fedledger-sim"
+fi
 
 # Logistic regression (7,850 parameters) keeps the 288-run sweep within the time budget.
 COMMON=(--data-dir "$DATA_DIR" --trainers 25 --byzantine 5 --model logreg

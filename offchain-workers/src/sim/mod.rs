@@ -17,6 +17,10 @@ mod dump {
 
 	/// Writes a round's inputs in the canonical codec: `global.fltc`, `u000.fltc`, … and
 	/// `weights.txt` (comma-separated, shortest round-trip decimal). Returns the update paths.
+	///
+	/// `fedledger-sim aggregate --global global.fltc` then reproduces the sim's new model hash
+	/// when the server step is 1 and the run is synchronous (async runs also scale the step by
+	/// the buffer's mean staleness discount, which `aggregate` does not apply).
 	pub fn dump_round(dir: &Path, inputs: &RoundInputs) -> std::io::Result<Vec<PathBuf>> {
 		std::fs::create_dir_all(dir)?;
 		let enc = |v: &[f32]| {
