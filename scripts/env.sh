@@ -6,3 +6,6 @@ if [ -f "$HOME/.cargo/env" ]; then
 	# shellcheck disable=SC1091
 	. "$HOME/.cargo/env"
 fi
+# The runtime's wasm build looks for Cargo.lock above the target directory; ours lives outside
+# the clone, so point it at the workspace.
+export WASM_BUILD_WORKSPACE_HINT="${WASM_BUILD_WORKSPACE_HINT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"

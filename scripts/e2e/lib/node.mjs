@@ -65,18 +65,21 @@ export async function startNode({ args, name = 'node', basePath, timeoutMs = 60_
       ...args,
       '--base-path', basePath,
       '--rpc-port', String(rpcPort),
-      '--port', String(p2pPort),
       '--prometheus-port', String(prometheusPort),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}`,
       '--no-mdns',
       '--no-telemetry',
-      '--no-hardware-benchmarks',
       '--name', name,
     ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout.pipe(log);
   child.stderr.pipe(log);
+  // Keep the latest output in memory too: the log file may not be flushed when we report.
+  let recent = '';
+  const remember = (chunk) => { recent = (recent + chunk.toString()).slice(-16_384); };
+  child.stdout.on('data', remember);
+  child.stderr.on('data', remember);
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
 
@@ -84,7 +87,7 @@ export async function startNode({ args, name = 'node', basePath, timeoutMs = 60_
     name, basePath, rpcPort, p2pPort, prometheusPort, logPath, child,
     rpcUrl: `ws://127.0.0.1:${rpcPort}`,
     get exited() { return exited; },
-    log: () => readFileSync(logPath, 'utf8'),
+    log: () => { try { return readFileSync(logPath, 'utf8') || recent; } catch { return recent; } },
     /** Stops the node: SIGTERM, then SIGKILL after 20 s; removes the base path it created. */
     async stop({ keepBasePath = false } = {}) {
       if (exited === null) {
