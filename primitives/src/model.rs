@@ -13,7 +13,16 @@ pub const MAX_HIDDEN_LAYERS: usize = 2;
 
 /// The network trained by a model.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum ModelKind {
 	/// Multinomial logistic regression (softmax over one linear layer).
@@ -28,7 +37,16 @@ pub enum ModelKind {
 
 /// Shape of the network: what it takes in and how many classes it predicts.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct Architecture {
 	/// Network kind.
@@ -73,7 +91,16 @@ impl Architecture {
 
 /// Local-training hyper-parameters every trainer uses.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct HyperParams {
 	/// Local epochs per round (≥ 1).
@@ -91,7 +118,16 @@ pub struct HyperParams {
 
 /// Update clipping plus Gaussian noise (DP-FedAvg style).
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct DpParams {
 	/// L2 clipping bound of an update, micro units (> 0).
@@ -102,7 +138,16 @@ pub struct DpParams {
 
 /// How validators attribute a round's result to its trainers.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Scorer {
 	/// Cosine similarity of each accepted update to the aggregate (needs no data).
@@ -115,7 +160,16 @@ pub enum Scorer {
 
 /// When rounds open and close.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Schedule {
 	/// Synchronous rounds: commit, then reveal, then aggregate, each a fixed number of blocks.
@@ -154,14 +208,23 @@ impl Schedule {
 		match self {
 			Self::Sync { min_updates, .. } | Self::BufferedAsync { min_updates, .. } => {
 				*min_updates
-			},
+			}
 		}
 	}
 }
 
 /// How a round's released reward is split; the three parts sum to 100 %.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct RewardSplit {
 	/// Model owner's share, parts per billion.
@@ -182,7 +245,16 @@ impl RewardSplit {
 
 /// Everything a model owner chooses when registering a model.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct TrainingConfig<Balance> {
 	/// The network.
@@ -203,7 +275,16 @@ pub struct TrainingConfig<Balance> {
 
 /// Why a [`TrainingConfig`] is invalid.
 #[derive(
-	Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum ConfigError {
 	/// The architecture has no valid parameter count.
@@ -224,10 +305,19 @@ impl<Balance> TrainingConfig<Balance> {
 	/// `classes` classes, FedAvg, synchronous rounds of 3 + 3 + 3 blocks needing
 	/// `min_updates` updates, split 10 % owner / 20 % validators / 70 % trainers. Used by
 	/// tests, benchmarks and the demo as a starting point.
-	pub fn example(input_dim: u32, classes: u32, min_updates: u32, reward_per_round: Balance) -> Self {
+	pub fn example(
+		input_dim: u32,
+		classes: u32,
+		min_updates: u32,
+		reward_per_round: Balance,
+	) -> Self {
 		use crate::rules::AggregationRule;
 		TrainingConfig {
-			architecture: Architecture { kind: ModelKind::Logistic, input_dim, classes },
+			architecture: Architecture {
+				kind: ModelKind::Logistic,
+				input_dim,
+				classes,
+			},
 			hyper_params: HyperParams {
 				local_epochs: 1,
 				batch_size: 32,
@@ -254,21 +344,37 @@ impl<Balance> TrainingConfig<Balance> {
 
 	/// Checks the whole configuration; returns the model's parameter count.
 	pub fn validate(&self) -> Result<u32, ConfigError> {
-		let params = self.architecture.parameter_count().ok_or(ConfigError::BadArchitecture)?;
+		let params = self
+			.architecture
+			.parameter_count()
+			.ok_or(ConfigError::BadArchitecture)?;
 		let hp = &self.hyper_params;
-		if hp.local_epochs == 0 ||
-			hp.batch_size == 0 ||
-			hp.learning_rate == 0 ||
-			hp.dp.is_some_and(|dp| dp.clip == 0)
+		if hp.local_epochs == 0
+			|| hp.batch_size == 0
+			|| hp.learning_rate == 0
+			|| hp.dp.is_some_and(|dp| dp.clip == 0)
 		{
 			return Err(ConfigError::BadHyperParams);
 		}
 		let schedule_ok = match self.schedule {
-			Schedule::Sync { commit_blocks, reveal_blocks, aggregate_blocks, min_updates } =>
-				commit_blocks > 0 && reveal_blocks > 0 && aggregate_blocks > 0 && min_updates > 0,
+			Schedule::Sync {
+				commit_blocks,
+				reveal_blocks,
+				aggregate_blocks,
+				min_updates,
+			} => commit_blocks > 0 && reveal_blocks > 0 && aggregate_blocks > 0 && min_updates > 0,
 			Schedule::BufferedAsync {
-				buffer_size, buffer_blocks, aggregate_blocks, min_updates, ..
-			} => buffer_blocks > 0 && aggregate_blocks > 0 && min_updates > 0 && buffer_size >= min_updates,
+				buffer_size,
+				buffer_blocks,
+				aggregate_blocks,
+				min_updates,
+				..
+			} => {
+				buffer_blocks > 0
+					&& aggregate_blocks > 0
+					&& min_updates > 0
+					&& buffer_size >= min_updates
+			}
 		};
 		if !schedule_ok {
 			return Err(ConfigError::BadSchedule);
@@ -276,7 +382,9 @@ impl<Balance> TrainingConfig<Balance> {
 		if !self.reward_split.is_complete() {
 			return Err(ConfigError::BadRewardSplit);
 		}
-		self.aggregation.validate(self.schedule.min_updates()).map_err(ConfigError::Rule)?;
+		self.aggregation
+			.validate(self.schedule.min_updates())
+			.map_err(ConfigError::Rule)?;
 		Ok(params)
 	}
 }
@@ -288,7 +396,11 @@ mod tests {
 
 	fn config(rule: AggregationRule, min_updates: u32) -> TrainingConfig<u128> {
 		TrainingConfig {
-			architecture: Architecture { kind: ModelKind::Logistic, input_dim: 784, classes: 10 },
+			architecture: Architecture {
+				kind: ModelKind::Logistic,
+				input_dim: 784,
+				classes: 10,
+			},
 			hyper_params: HyperParams {
 				local_epochs: 1,
 				batch_size: 32,
@@ -315,15 +427,38 @@ mod tests {
 
 	#[test]
 	fn parameter_counts() {
-		let logistic = Architecture { kind: ModelKind::Logistic, input_dim: 784, classes: 10 };
+		let logistic = Architecture {
+			kind: ModelKind::Logistic,
+			input_dim: 784,
+			classes: 10,
+		};
 		assert_eq!(logistic.parameter_count(), Some(7850));
-		let mlp = Architecture { kind: ModelKind::Mlp { hidden: [128, 0] }, input_dim: 784, classes: 10 };
+		let mlp = Architecture {
+			kind: ModelKind::Mlp { hidden: [128, 0] },
+			input_dim: 784,
+			classes: 10,
+		};
 		assert_eq!(mlp.parameter_count(), Some(784 * 128 + 128 + 128 * 10 + 10));
-		let deep = Architecture { kind: ModelKind::Mlp { hidden: [64, 32] }, input_dim: 4, classes: 3 };
-		assert_eq!(deep.parameter_count(), Some(4 * 64 + 64 + 64 * 32 + 32 + 32 * 3 + 3));
-		let gap = Architecture { kind: ModelKind::Mlp { hidden: [0, 32] }, input_dim: 4, classes: 3 };
+		let deep = Architecture {
+			kind: ModelKind::Mlp { hidden: [64, 32] },
+			input_dim: 4,
+			classes: 3,
+		};
+		assert_eq!(
+			deep.parameter_count(),
+			Some(4 * 64 + 64 + 64 * 32 + 32 + 32 * 3 + 3)
+		);
+		let gap = Architecture {
+			kind: ModelKind::Mlp { hidden: [0, 32] },
+			input_dim: 4,
+			classes: 3,
+		};
 		assert_eq!(gap.parameter_count(), None);
-		let huge = Architecture { kind: ModelKind::Logistic, input_dim: u32::MAX, classes: 10 };
+		let huge = Architecture {
+			kind: ModelKind::Logistic,
+			input_dim: u32::MAX,
+			classes: 10,
+		};
 		assert_eq!(huge.parameter_count(), None);
 	}
 
@@ -334,7 +469,10 @@ mod tests {
 		assert!(config(AggregationRule::Krum { f: 1 }, 5).validate().is_ok());
 		assert!(matches!(
 			config(AggregationRule::Krum { f: 1 }, 4).validate(),
-			Err(ConfigError::Rule(RuleConfigError::TooFewUpdates { required: 5, available: 4 }))
+			Err(ConfigError::Rule(RuleConfigError::TooFewUpdates {
+				required: 5,
+				available: 4
+			}))
 		));
 		let mut bad_split = config(AggregationRule::FedAvg, 3);
 		bad_split.reward_split.owner += 1;
@@ -342,6 +480,9 @@ mod tests {
 		let mut bad_hp = config(AggregationRule::FedAvg, 3);
 		bad_hp.hyper_params.learning_rate = 0;
 		assert_eq!(bad_hp.validate(), Err(ConfigError::BadHyperParams));
-		assert_eq!(config(AggregationRule::FedAvg, 0).validate(), Err(ConfigError::BadSchedule));
+		assert_eq!(
+			config(AggregationRule::FedAvg, 0).validate(),
+			Err(ConfigError::BadSchedule)
+		);
 	}
 }

@@ -10,7 +10,7 @@ use fedledger_runtime::{
 };
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{fungible::Inspect, Hooks},
+	traits::{fungible::Inspect, OnInitialize},
 	BoundedVec,
 };
 use pallet_gradient_commitments::{Phase, Rounds};
@@ -26,7 +26,9 @@ fn account(k: Sr25519Keyring) -> AccountId {
 fn ext() -> sp_io::TestExternalities {
 	let genesis = RuntimeGenesisConfig {
 		balances: pallet_balances::GenesisConfig {
-			balances: Sr25519Keyring::iter().map(|k| (k.to_account_id(), 1_000_000 * UNIT)).collect(),
+			balances: Sr25519Keyring::iter()
+				.map(|k| (k.to_account_id(), 1_000_000 * UNIT))
+				.collect(),
 			..Default::default()
 		},
 		..Default::default()
@@ -41,12 +43,14 @@ fn run_to(n: u32) {
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
-		<fedledger_runtime::AllPalletsWithSystem as Hooks<u32>>::on_initialize(next);
+		<fedledger_runtime::AllPalletsWithSystem as OnInitialize<u32>>::on_initialize(next);
 	}
 }
 
 fn payload(seed: u32) -> Vec<u8> {
-	let values: Vec<f32> = (0..PARAMS).map(|i| ((seed * 31 + i as u32) % 97) as f32 * 1e-3).collect();
+	let values: Vec<f32> = (0..PARAMS)
+		.map(|i| ((seed * 31 + i as u32) % 97) as f32 * 1e-3)
+		.collect();
 	tensor_codec::encode_f32(&values, &[PARAMS as u32]).unwrap()
 }
 
@@ -60,20 +64,45 @@ fn try_state() {
 fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 	ext().execute_with(|| {
 		let owner = account(Sr25519Keyring::Alice);
-		let honest = [Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave].map(account);
+		let honest = [
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.map(account);
 		let silent = account(Sr25519Keyring::Eve); // commits, never reveals
 		let cheat = account(Sr25519Keyring::Ferdie); // reveals something else than committed
-		let validators =
-			[Sr25519Keyring::AliceStash, Sr25519Keyring::BobStash, Sr25519Keyring::CharlieStash].map(account);
+		let validators = [
+			Sr25519Keyring::AliceStash,
+			Sr25519Keyring::BobStash,
+			Sr25519Keyring::CharlieStash,
+		]
+		.map(account);
 
 		let config = TrainingConfig::example(784, 10, 3, 100 * UNIT);
-		assert_ok!(ModelRegistry::register_model(RuntimeOrigin::signed(owner.clone()), config, INITIAL, None));
-		assert_ok!(ContributionRewards::fund_model(RuntimeOrigin::signed(owner.clone()), 0, 1_000 * UNIT));
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(owner.clone()),
+			config,
+			INITIAL,
+			None
+		));
+		assert_ok!(ContributionRewards::fund_model(
+			RuntimeOrigin::signed(owner.clone()),
+			0,
+			1_000 * UNIT
+		));
 		for t in honest.iter().chain([&silent, &cheat]) {
-			assert_ok!(GradientCommitments::bond_trainer(RuntimeOrigin::signed(t.clone()), 0, 50 * UNIT));
+			assert_ok!(GradientCommitments::bond_trainer(
+				RuntimeOrigin::signed(t.clone()),
+				0,
+				50 * UNIT
+			));
 		}
 		for v in &validators {
-			assert_ok!(GradientCommitments::register_validator(RuntimeOrigin::signed(v.clone()), 500 * UNIT));
+			assert_ok!(GradientCommitments::register_validator(
+				RuntimeOrigin::signed(v.clone()),
+				500 * UNIT
+			));
 		}
 
 		let mut parent = INITIAL;
@@ -86,56 +115,114 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			for (i, t) in honest.iter().chain([&silent, &cheat]).enumerate() {
 				let p = payload(round * 10 + i as u32);
 				let c = tensor_codec::commitment(&p, &salt, &t.encode());
-				assert_ok!(GradientCommitments::commit_update(RuntimeOrigin::signed(t.clone()), 0, round, c));
+				assert_ok!(GradientCommitments::commit_update(
+					RuntimeOrigin::signed(t.clone()),
+					0,
+					round,
+					c
+				));
 			}
 			run_to(info.phase_ends_at);
 			for (i, t) in honest.iter().enumerate() {
 				let p = BoundedVec::try_from(payload(round * 10 + i as u32)).unwrap();
-				assert_ok!(GradientCommitments::reveal_update(RuntimeOrigin::signed(t.clone()), 0, round, p, salt, 600));
+				assert_ok!(GradientCommitments::reveal_update(
+					RuntimeOrigin::signed(t.clone()),
+					0,
+					round,
+					p,
+					salt,
+					600
+				));
 			}
 			let wrong = BoundedVec::try_from(payload(999)).unwrap();
 			assert_noop!(
-				GradientCommitments::reveal_update(RuntimeOrigin::signed(cheat.clone()), 0, round, wrong, salt, 600),
+				GradientCommitments::reveal_update(
+					RuntimeOrigin::signed(cheat.clone()),
+					0,
+					round,
+					wrong,
+					salt,
+					600
+				),
 				pallet_gradient_commitments::Error::<Runtime>::CommitmentMismatch
 			);
 			let reveal_end = Rounds::<Runtime>::get(0, round).unwrap().phase_ends_at;
-			let silent_bond = pallet_gradient_commitments::TrainerBonds::<Runtime>::get(0, &silent).unwrap().amount;
+			let silent_bond = pallet_gradient_commitments::TrainerBonds::<Runtime>::get(0, &silent)
+				.unwrap()
+				.amount;
 			run_to(reveal_end);
-			assert_eq!(Rounds::<Runtime>::get(0, round).unwrap().phase, Phase::Aggregate);
+			assert_eq!(
+				Rounds::<Runtime>::get(0, round).unwrap().phase,
+				Phase::Aggregate
+			);
 			// Both faulty trainers lost 10 % of their bond.
-			let after = pallet_gradient_commitments::TrainerBonds::<Runtime>::get(0, &silent).unwrap().amount;
+			let after = pallet_gradient_commitments::TrainerBonds::<Runtime>::get(0, &silent)
+				.unwrap()
+				.amount;
 			assert_eq!(after, silent_bond - silent_bond / 10);
 
 			let new_hash: Digest = [round as u8 + 2; 32];
-			let scores: BoundedVec<u32, _> = BoundedVec::try_from(vec![500_000_000, 300_000_000, 200_000_000]).unwrap();
+			let scores: BoundedVec<u32, _> =
+				BoundedVec::try_from(vec![500_000_000, 300_000_000, 200_000_000]).unwrap();
 			let accepted: BoundedVec<u32, _> = BoundedVec::try_from(vec![0, 1, 2]).unwrap();
-			let pending_before: Balance = pallet_contribution_rewards::TotalPending::<Runtime>::get();
+			let pending_before: Balance =
+				pallet_contribution_rewards::TotalPending::<Runtime>::get();
 			let pool_before = pallet_contribution_rewards::Pools::<Runtime>::get(0);
+			let validator_bond_before =
+				pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(&validators[2])
+					.unwrap()
+					.amount;
 			// The third validator reports a different model first: slashed at finalization.
 			assert_ok!(GradientCommitments::report_aggregate(
-				RuntimeOrigin::signed(validators[2].clone()), 0, round, [0xEE; 32], accepted.clone(), scores.clone()
+				RuntimeOrigin::signed(validators[2].clone()),
+				0,
+				round,
+				[0xEE; 32],
+				accepted.clone(),
+				scores.clone()
 			));
 			for v in &validators[..2] {
 				assert_ok!(GradientCommitments::report_aggregate(
-					RuntimeOrigin::signed(v.clone()), 0, round, new_hash, accepted.clone(), scores.clone()
+					RuntimeOrigin::signed(v.clone()),
+					0,
+					round,
+					new_hash,
+					accepted.clone(),
+					scores.clone()
 				));
 			}
 			let info = Rounds::<Runtime>::get(0, round).unwrap();
-			assert_eq!((info.phase, info.finalized_hash), (Phase::Finalized, Some(new_hash)));
+			assert_eq!(
+				(info.phase, info.finalized_hash),
+				(Phase::Finalized, Some(new_hash))
+			);
 			let version = pallet_model_registry::Versions::<Runtime>::get(0, round + 1).unwrap();
 			assert_eq!((version.hash, version.parent), (new_hash, Some(parent)));
 			parent = new_hash;
 
 			// Exactly the round's reward was credited.
-			let credited = pallet_contribution_rewards::TotalPending::<Runtime>::get() - pending_before;
+			let credited =
+				pallet_contribution_rewards::TotalPending::<Runtime>::get() - pending_before;
 			assert_eq!(credited, 100 * UNIT);
-			assert!(pallet_contribution_rewards::Pools::<Runtime>::get(0) < pool_before);
+			// The pool paid the reward and received the contradicting validator's slash.
+			let slashed = validator_bond_before
+				- pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(&validators[2])
+					.unwrap()
+					.amount;
+			assert_eq!(slashed, validator_bond_before / 5);
+			assert_eq!(
+				pallet_contribution_rewards::Pools::<Runtime>::get(0),
+				pool_before + slashed - credited
+			);
 			try_state();
 		}
 
 		// Honest trainers earned by score, the contradicting validator and faulty trainers nothing.
-		let pending = |who: &AccountId| pallet_contribution_rewards::PendingRewards::<Runtime>::get(who);
-		assert!(pending(&honest[0]) > pending(&honest[1]) && pending(&honest[1]) > pending(&honest[2]));
+		let pending =
+			|who: &AccountId| pallet_contribution_rewards::PendingRewards::<Runtime>::get(who);
+		assert!(
+			pending(&honest[0]) > pending(&honest[1]) && pending(&honest[1]) > pending(&honest[2])
+		);
 		assert_eq!(pending(&silent), 0);
 		assert_eq!(pending(&cheat), 0);
 		assert_eq!(pending(&validators[2]), 0);
@@ -144,7 +231,9 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 
 		let before = Balances::balance(&honest[0]);
 		let amount = pending(&honest[0]);
-		assert_ok!(ContributionRewards::claim_rewards(RuntimeOrigin::signed(honest[0].clone())));
+		assert_ok!(ContributionRewards::claim_rewards(RuntimeOrigin::signed(
+			honest[0].clone()
+		)));
 		assert_eq!(Balances::balance(&honest[0]), before + amount);
 		try_state();
 	});

@@ -28,7 +28,10 @@ mod benchmarks {
 	fn claim_rewards() {
 		let who: T::AccountId = whitelisted_caller();
 		let amount: BalanceOf<T> = 1_000_000u32.into();
-		T::Currency::set_balance(&Pallet::<T>::pot_account(), amount.saturating_mul(2u32.into()));
+		T::Currency::set_balance(
+			&Pallet::<T>::pot_account(),
+			amount.saturating_mul(2u32.into()),
+		);
 		PendingRewards::<T>::insert(&who, amount);
 		TotalPending::<T>::put(amount);
 		#[extrinsic_call]

@@ -2,23 +2,23 @@
 //! be tested exhaustively.
 
 use alloc::vec::Vec;
-use sp_runtime::helpers_128bit::multiply_by_rational_with_rounding;
-use sp_runtime::Rounding;
+use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
 
 /// The stake-weighted (lower) median of `(score, stake)` pairs: the smallest score such that
 /// the validators scoring at most it hold at least half the stake. Validators holding less
 /// than half the stake cannot move it beyond the range of the honest majority's scores.
 /// Returns 0 when there is no stake.
 pub fn stake_weighted_median(scores: &[(u32, u128)]) -> u32 {
-	let total: u128 = scores.iter().fold(0u128, |acc, (_, s)| acc.saturating_add(*s));
+	let (stakes, total) = fit_weights(scores.iter().map(|(_, s)| *s));
 	if total == 0 {
 		return 0;
 	}
-	let mut sorted: Vec<(u32, u128)> = scores.to_vec();
+	let mut sorted: Vec<(u32, u128)> = scores.iter().map(|(score, _)| *score).zip(stakes).collect();
 	sorted.sort_unstable();
 	let mut cumulative: u128 = 0;
 	for (score, stake) in sorted {
-		cumulative = cumulative.saturating_add(stake);
+		// Cannot overflow: the stakes sum exactly to `total`.
+		cumulative += stake;
 		// cumulative ≥ total / 2, without losing the odd unit.
 		if cumulative >= total - total / 2 {
 			return score;
@@ -30,17 +30,30 @@ pub fn stake_weighted_median(scores: &[(u32, u128)]) -> u32 {
 /// Splits `amount` over `weights` in proportion, each share rounded down, so the shares never
 /// sum to more than `amount` (the caller keeps the remainder). All-zero weights get nothing.
 pub fn proportional_shares<A>(amount: u128, weights: &[(A, u128)]) -> Vec<u128> {
-	let total: u128 = weights.iter().fold(0u128, |acc, (_, w)| acc.saturating_add(*w));
+	let (weights, total) = fit_weights(weights.iter().map(|(_, w)| *w));
 	weights
-		.iter()
-		.map(|(_, w)| {
+		.into_iter()
+		.map(|w| {
 			if total == 0 {
 				0
 			} else {
-				multiply_by_rational_with_rounding(amount, *w, total, Rounding::Down).unwrap_or(0)
+				multiply_by_rational_with_rounding(amount, w, total, Rounding::Down).unwrap_or(0)
 			}
 		})
 		.collect()
+}
+
+/// The weights and their exact sum. If the sum would overflow `u128`, every weight is halved
+/// (the same right shift for all) until it fits: proportions are kept up to the dropped low
+/// bits and the sum stays exact, so shares never add up to more than the amount.
+fn fit_weights(weights: impl Iterator<Item = u128> + Clone) -> (Vec<u128>, u128) {
+	for shift in 0..u128::BITS {
+		let scaled = weights.clone().map(move |w| w >> shift);
+		if let Some(total) = scaled.clone().try_fold(0u128, |acc, w| acc.checked_add(w)) {
+			return (scaled.collect(), total);
+		}
+	}
+	(weights.map(|_| 0).collect(), 0)
 }
 
 #[cfg(test)]
@@ -70,7 +83,12 @@ mod tests {
 		let shares = proportional_shares(100, &[("a", 1), ("b", 1), ("c", 1)]);
 		assert_eq!(shares, vec![33, 33, 33]);
 		assert_eq!(proportional_shares(10, &[("a", 0), ("b", 0)]), vec![0, 0]);
-		let big = proportional_shares(u128::MAX, &[("a", u128::MAX), ("b", 1)]);
-		assert!(big.iter().fold(0u128, |a, b| a.checked_add(*b).unwrap()) <= u128::MAX);
+		// Weights whose sum overflows u128 are scaled down together; shares still fit.
+		let big = proportional_shares(u128::MAX, &[("a", u128::MAX), ("b", u128::MAX)]);
+		assert_eq!(big, vec![u128::MAX / 2, u128::MAX / 2]);
+		assert_eq!(
+			stake_weighted_median(&[(3, u128::MAX), (9, u128::MAX), (1, 1)]),
+			3
+		);
 	}
 }

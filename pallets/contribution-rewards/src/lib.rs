@@ -165,9 +165,16 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// `amount` was added to the model's pool by `who`.
-		PoolFunded { model: ModelId, who: T::AccountId, amount: BalanceOf<T> },
+		PoolFunded {
+			model: ModelId,
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 		/// Slashed funds were added to the model's pool.
-		PoolCredited { model: ModelId, amount: BalanceOf<T> },
+		PoolCredited {
+			model: ModelId,
+			amount: BalanceOf<T>,
+		},
 		/// A finalized round's reward was split: `released` left the pool (plus emission),
 		/// `returned` (rounding and unclaimed shares) went back to it.
 		RoundRewarded {
@@ -185,9 +192,17 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 		},
 		/// A trainer's consensus score for a round (parts per billion).
-		TrainerScored { model: ModelId, round: RoundIndex, trainer: T::AccountId, score: u32 },
+		TrainerScored {
+			model: ModelId,
+			round: RoundIndex,
+			trainer: T::AccountId,
+			score: u32,
+		},
 		/// Pending rewards were paid out.
-		RewardsClaimed { who: T::AccountId, amount: BalanceOf<T> },
+		RewardsClaimed {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -217,11 +232,18 @@ pub mod pallet {
 		/// Adds `amount` from the caller to `model`'s reward pool.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::fund_model())]
-		pub fn fund_model(origin: OriginFor<T>, model: ModelId, amount: BalanceOf<T>) -> DispatchResult {
+		pub fn fund_model(
+			origin: OriginFor<T>,
+			model: ModelId,
+			amount: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
 			let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(view.status != ModelStatus::Retired, Error::<T>::UnknownModel);
+			ensure!(
+				view.status != ModelStatus::Retired,
+				Error::<T>::UnknownModel
+			);
 			T::Currency::transfer(&who, &Self::pot_account(), amount, Preservation::Preserve)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 			Pools::<T>::mutate(model, |p| *p = p.saturating_add(amount));
@@ -253,7 +275,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Credits `amount` to `who` as pending reward and in the attribution ledger.
-	fn credit(model: ModelId, round: RoundIndex, who: &T::AccountId, role: Role, amount: BalanceOf<T>) {
+	fn credit(
+		model: ModelId,
+		round: RoundIndex,
+		who: &T::AccountId,
+		role: Role,
+		amount: BalanceOf<T>,
+	) {
 		if amount.is_zero() {
 			return;
 		}
@@ -267,7 +295,13 @@ impl<T: Config> Pallet<T> {
 			}
 			a.rounds = a.rounds.saturating_add(1);
 		});
-		Self::deposit_event(Event::RewardCredited { model, round, who: who.clone(), role, amount });
+		Self::deposit_event(Event::RewardCredited {
+			model,
+			round,
+			who: who.clone(),
+			role,
+			amount,
+		});
 	}
 
 	/// Pays `amount` out over `weights` in proportion, rounding down; returns what is left.
@@ -292,7 +326,10 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let pending = PendingRewards::<T>::iter_values()
 			.fold(BalanceOf::<T>::zero(), |acc, p| acc.saturating_add(p));
-		ensure!(pending == TotalPending::<T>::get(), "TotalPending differs from the sum of pending");
+		ensure!(
+			pending == TotalPending::<T>::get(),
+			"TotalPending differs from the sum of pending"
+		);
 		let pools =
 			Pools::<T>::iter_values().fold(BalanceOf::<T>::zero(), |acc, p| acc.saturating_add(p));
 		ensure!(
@@ -334,18 +371,31 @@ impl<T: Config> RoundRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		let split = config.reward_split;
 		let owner_part = Perbill::from_parts(split.owner) * released;
 		let validator_part = Perbill::from_parts(split.validators) * released;
-		let trainer_part = released.saturating_sub(owner_part).saturating_sub(validator_part);
+		let trainer_part = released
+			.saturating_sub(owner_part)
+			.saturating_sub(validator_part);
 
 		Self::credit(model, round, owner, Role::Owner, owner_part);
-		let validator_weights: Vec<(T::AccountId, u128)> =
-			validators.iter().map(|(v, s)| (v.clone(), (*s).saturated_into::<u128>())).collect();
-		let mut returned = Self::distribute(model, round, Role::Validator, validator_part, &validator_weights);
+		let validator_weights: Vec<(T::AccountId, u128)> = validators
+			.iter()
+			.map(|(v, s)| (v.clone(), (*s).saturated_into::<u128>()))
+			.collect();
+		let mut returned = Self::distribute(
+			model,
+			round,
+			Role::Validator,
+			validator_part,
+			&validator_weights,
+		);
 
 		let trainer_weights: Vec<(T::AccountId, u128)> = trainers
 			.iter()
 			.map(|t| {
-				let scores: Vec<(u32, u128)> =
-					t.scores.iter().map(|(s, stake)| (*s, (*stake).saturated_into::<u128>())).collect();
+				let scores: Vec<(u32, u128)> = t
+					.scores
+					.iter()
+					.map(|(s, stake)| (*s, (*stake).saturated_into::<u128>()))
+					.collect();
 				let score = consensus::stake_weighted_median(&scores);
 				Self::deposit_event(Event::TrainerScored {
 					model,
@@ -364,8 +414,16 @@ impl<T: Config> RoundRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
 			&trainer_weights,
 		));
 
-		Pools::<T>::insert(model, pool.saturating_sub(from_pool).saturating_add(returned));
-		Self::deposit_event(Event::RoundRewarded { model, round, released, returned });
+		Pools::<T>::insert(
+			model,
+			pool.saturating_sub(from_pool).saturating_add(returned),
+		);
+		Self::deposit_event(Event::RoundRewarded {
+			model,
+			round,
+			released,
+			returned,
+		});
 		released.saturating_sub(returned)
 	}
 }

@@ -80,14 +80,18 @@ pub const FUNDER: AccountId = 2;
 pub const POOR: AccountId = 3;
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut storage = frame_system::GenesisConfig::<Test>::default()
+		.build_storage()
+		.unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(OWNER, 1_000_000), (FUNDER, 1_000_000), (POOR, 20)],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	crate::GenesisConfig::<Test>::default().assimilate_storage(&mut storage).unwrap();
+	crate::GenesisConfig::<Test>::default()
+		.assimilate_storage(&mut storage)
+		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| System::set_block_number(1));
 	ext

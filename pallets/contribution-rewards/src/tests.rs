@@ -10,17 +10,34 @@ fn config(reward: Balance) -> TrainingConfig<Balance> {
 }
 
 fn scores(trainer: AccountId, s: &[(u32, Balance)]) -> TrainerScores<AccountId, Balance> {
-	TrainerScores { trainer, scores: s.to_vec() }
+	TrainerScores {
+		trainer,
+		scores: s.to_vec(),
+	}
 }
 
 #[test]
 fn fund_model_moves_funds_into_the_pot() {
 	new_test_ext().execute_with(|| {
 		let model = register_model(config(100));
-		assert_ok!(ContributionRewards::fund_model(RuntimeOrigin::signed(FUNDER), model, 5_000));
+		assert_ok!(ContributionRewards::fund_model(
+			RuntimeOrigin::signed(FUNDER),
+			model,
+			5_000
+		));
 		assert_eq!(Pools::<Test>::get(model), 5_000);
-		assert_eq!(Balances::balance(&ContributionRewards::pot_account()), 5_000);
-		System::assert_last_event(Event::PoolFunded { model, who: FUNDER, amount: 5_000 }.into());
+		assert_eq!(
+			Balances::balance(&ContributionRewards::pot_account()),
+			5_000
+		);
+		System::assert_last_event(
+			Event::PoolFunded {
+				model,
+				who: FUNDER,
+				amount: 5_000,
+			}
+			.into(),
+		);
 		assert_noop!(
 			ContributionRewards::fund_model(RuntimeOrigin::signed(FUNDER), 7, 1),
 			Error::<Test>::UnknownModel
@@ -54,8 +71,14 @@ fn round_reward_is_split_by_role_stake_and_median_score() {
 			scores(10, &[(600_000_000, 300), (600_000_000, 100)]),
 			scores(11, &[(200_000_000, 300), (900_000_000, 100)]),
 		];
-		let released =
-			ContributionRewards::reward_round(model, 0, &OWNER, &config(1_000), &validators, &trainers);
+		let released = ContributionRewards::reward_round(
+			model,
+			0,
+			&OWNER,
+			&config(1_000),
+			&validators,
+			&trainers,
+		);
 		// owner 100; validators 200 → 150 / 50; trainers 700 → 0.6:0.2 → 525 / 175.
 		assert_eq!(released, 1_000);
 		assert_eq!(PendingRewards::<Test>::get(OWNER), 100);
@@ -64,7 +87,15 @@ fn round_reward_is_split_by_role_stake_and_median_score() {
 		assert_eq!(PendingRewards::<Test>::get(10), 525);
 		assert_eq!(PendingRewards::<Test>::get(11), 175);
 		assert_eq!(Pools::<Test>::get(model), 9_000);
-		System::assert_has_event(Event::TrainerScored { model, round: 0, trainer: 11, score: 200_000_000 }.into());
+		System::assert_has_event(
+			Event::TrainerScored {
+				model,
+				round: 0,
+				trainer: 11,
+				score: 200_000_000,
+			}
+			.into(),
+		);
 		let a = Attributions::<Test>::get(model, 10);
 		assert_eq!((a.as_trainer, a.as_owner, a.rounds), (525, 0, 1));
 		assert_ok!(ContributionRewards::do_try_state());
@@ -78,7 +109,8 @@ fn rounding_and_unclaimed_shares_return_to_the_pool() {
 		ContributionRewards::fund_model(RuntimeOrigin::signed(FUNDER), model, 600).unwrap();
 		// Pool holds less than the round reward: all 600 is released. No validators and no
 		// trainers: their 80 % returns to the pool.
-		let released = ContributionRewards::reward_round(model, 0, &OWNER, &config(1_000), &[], &[]);
+		let released =
+			ContributionRewards::reward_round(model, 0, &OWNER, &config(1_000), &[], &[]);
 		assert_eq!(released, 60);
 		assert_eq!(Pools::<Test>::get(model), 540);
 		// Three equal validators share 20 % of 540 = 108 → 36 each, nothing left over;
@@ -87,8 +119,18 @@ fn rounding_and_unclaimed_shares_return_to_the_pool() {
 		let trainers: Vec<_> = (10..13).map(|t| scores(t, &[(1, 1)])).collect();
 		let pool_before = Pools::<Test>::get(model);
 		let pending_before = TotalPending::<Test>::get();
-		let released = ContributionRewards::reward_round(model, 1, &OWNER, &config(1_000), &validators, &trainers);
-		assert_eq!(Pools::<Test>::get(model) + TotalPending::<Test>::get(), pool_before + pending_before);
+		let released = ContributionRewards::reward_round(
+			model,
+			1,
+			&OWNER,
+			&config(1_000),
+			&validators,
+			&trainers,
+		);
+		assert_eq!(
+			Pools::<Test>::get(model) + TotalPending::<Test>::get(),
+			pool_before + pending_before
+		);
 		assert_eq!(TotalPending::<Test>::get() - pending_before, released);
 		assert_ok!(ContributionRewards::do_try_state());
 	});
@@ -100,7 +142,8 @@ fn emission_is_minted_into_the_pot() {
 		Emission::set(500);
 		let model = register_model(config(0));
 		let issuance = Balances::total_issuance();
-		let released = ContributionRewards::reward_round(model, 0, &OWNER, &config(0), &[(20, 1)], &[]);
+		let released =
+			ContributionRewards::reward_round(model, 0, &OWNER, &config(0), &[(20, 1)], &[]);
 		// Trainers' 70 % has no one to go to and stays in the pool.
 		assert_eq!(released, 150);
 		assert_eq!(Pools::<Test>::get(model), 350);
@@ -115,13 +158,34 @@ fn claim_pays_pending_rewards() {
 	new_test_ext().execute_with(|| {
 		let model = register_model(config(1_000));
 		ContributionRewards::fund_model(RuntimeOrigin::signed(FUNDER), model, 10_000).unwrap();
-		ContributionRewards::reward_round(model, 0, &OWNER, &config(1_000), &[(20, 1)], &[scores(10, &[(1, 1)])]);
-		assert_noop!(ContributionRewards::claim_rewards(RuntimeOrigin::signed(99)), Error::<Test>::NothingToClaim);
-		assert_ok!(ContributionRewards::claim_rewards(RuntimeOrigin::signed(10)));
+		ContributionRewards::reward_round(
+			model,
+			0,
+			&OWNER,
+			&config(1_000),
+			&[(20, 1)],
+			&[scores(10, &[(1, 1)])],
+		);
+		assert_noop!(
+			ContributionRewards::claim_rewards(RuntimeOrigin::signed(99)),
+			Error::<Test>::NothingToClaim
+		);
+		assert_ok!(ContributionRewards::claim_rewards(RuntimeOrigin::signed(
+			10
+		)));
 		assert_eq!(Balances::balance(&10), 700);
 		assert_eq!(PendingRewards::<Test>::get(10), 0);
-		System::assert_last_event(Event::RewardsClaimed { who: 10, amount: 700 }.into());
-		assert_noop!(ContributionRewards::claim_rewards(RuntimeOrigin::signed(10)), Error::<Test>::NothingToClaim);
+		System::assert_last_event(
+			Event::RewardsClaimed {
+				who: 10,
+				amount: 700,
+			}
+			.into(),
+		);
+		assert_noop!(
+			ContributionRewards::claim_rewards(RuntimeOrigin::signed(10)),
+			Error::<Test>::NothingToClaim
+		);
 		assert_ok!(ContributionRewards::do_try_state());
 	});
 }
@@ -132,7 +196,11 @@ fn claim_below_existential_deposit_is_refused_and_kept() {
 		let model = register_model(config(3));
 		ContributionRewards::fund_model(RuntimeOrigin::signed(FUNDER), model, 100).unwrap();
 		let c = TrainingConfig {
-			reward_split: RewardSplit { owner: 0, validators: 0, trainers: 1_000_000_000 },
+			reward_split: RewardSplit {
+				owner: 0,
+				validators: 0,
+				trainers: 1_000_000_000,
+			},
 			..config(3)
 		};
 		ContributionRewards::reward_round(model, 0, &OWNER, &c, &[], &[scores(50, &[(1, 1)])]);

@@ -5,7 +5,16 @@ use scale_info::TypeInfo;
 
 /// What an account has earned from one model, by role, over all rounds.
 #[derive(
-	Clone, Default, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Default,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct Attribution<Balance> {
 	/// Earned as the model's owner.
@@ -19,7 +28,18 @@ pub struct Attribution<Balance> {
 }
 
 /// The role an account was paid for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
 pub enum Role {
 	/// Model owner.
 	Owner,

@@ -5,7 +5,10 @@
 #![allow(unused_parens, unused_imports, missing_docs, unused_variables)]
 
 use core::marker::PhantomData;
-use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
+use frame_support::{
+	traits::Get,
+	weights::{constants::ParityDbWeight, Weight},
+};
 
 /// Weight functions needed by this pallet.
 pub trait WeightInfo {

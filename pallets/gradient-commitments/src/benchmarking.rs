@@ -31,7 +31,11 @@ fn model_config<T: Config>(payload_len: u32, min_updates: u32) -> TrainingConfig
 	// Logistic regression with 2 classes has 2·input + 2 parameters.
 	let input_dim = (params.saturating_sub(2) / 2).max(1);
 	let mut config = TrainingConfig::example(input_dim, 2, min_updates, 1_000u32.into());
-	config.architecture = Architecture { kind: ModelKind::Logistic, input_dim, classes: 2 };
+	config.architecture = Architecture {
+		kind: ModelKind::Logistic,
+		input_dim,
+		classes: 2,
+	};
 	config
 }
 
@@ -48,7 +52,9 @@ where
 }
 
 fn payload_for(params: usize, seed: u32) -> Vec<u8> {
-	let values: Vec<f32> = (0..params).map(|i| ((i as u32 ^ seed) % 1000) as f32 * 1e-3).collect();
+	let values: Vec<f32> = (0..params)
+		.map(|i| ((i as u32 ^ seed) % 1000) as f32 * 1e-3)
+		.collect();
 	tensor_codec::encode_f32(&values, &[params as u32]).expect("valid tensor")
 }
 
@@ -63,8 +69,12 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let who = funded::<T>("trainer", index);
-	Pallet::<T>::bond_trainer(RawOrigin::Signed(who.clone()).into(), model, T::MinTrainerBond::get())
-		.expect("funded trainer bonds");
+	Pallet::<T>::bond_trainer(
+		RawOrigin::Signed(who.clone()).into(),
+		model,
+		T::MinTrainerBond::get(),
+	)
+	.expect("funded trainer bonds");
 	who
 }
 
@@ -85,7 +95,11 @@ mod benchmarks {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let who = funded::<T>("trainer", 0);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), model, T::MinTrainerBond::get());
+		_(
+			RawOrigin::Signed(who.clone()),
+			model,
+			T::MinTrainerBond::get(),
+		);
 		assert!(TrainerBonds::<T>::contains_key(model, &who));
 	}
 
@@ -95,7 +109,10 @@ mod benchmarks {
 		let who = bonded_trainer::<T>(model, 0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), model);
-		assert!(TrainerBonds::<T>::get(model, &who).unwrap().unbonding_at.is_some());
+		assert!(TrainerBonds::<T>::get(model, &who)
+			.unwrap()
+			.unbonding_at
+			.is_some());
 	}
 
 	#[benchmark]
@@ -103,7 +120,8 @@ mod benchmarks {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let who = bonded_trainer::<T>(model, 0);
 		Pallet::<T>::unbond_trainer(RawOrigin::Signed(who.clone()).into(), model).unwrap();
-		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		let later =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), model);
@@ -114,7 +132,11 @@ mod benchmarks {
 	fn register_validator() {
 		for i in 1..T::MaxValidators::get() {
 			let v = funded::<T>("validator", i);
-			Pallet::<T>::register_validator(RawOrigin::Signed(v).into(), T::MinValidatorBond::get()).unwrap();
+			Pallet::<T>::register_validator(
+				RawOrigin::Signed(v).into(),
+				T::MinValidatorBond::get(),
+			)
+			.unwrap();
 		}
 		let who = funded::<T>("validator", 0);
 		#[extrinsic_call]
@@ -126,11 +148,18 @@ mod benchmarks {
 	fn unregister_validator() {
 		for i in 1..T::MaxValidators::get() {
 			let v = funded::<T>("validator", i);
-			Pallet::<T>::register_validator(RawOrigin::Signed(v).into(), T::MinValidatorBond::get()).unwrap();
+			Pallet::<T>::register_validator(
+				RawOrigin::Signed(v).into(),
+				T::MinValidatorBond::get(),
+			)
+			.unwrap();
 		}
 		let who = funded::<T>("validator", 0);
-		Pallet::<T>::register_validator(RawOrigin::Signed(who.clone()).into(), T::MinValidatorBond::get())
-			.unwrap();
+		Pallet::<T>::register_validator(
+			RawOrigin::Signed(who.clone()).into(),
+			T::MinValidatorBond::get(),
+		)
+		.unwrap();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(!ActiveValidators::<T>::get().contains(&who));
@@ -139,10 +168,14 @@ mod benchmarks {
 	#[benchmark]
 	fn withdraw_validator_bond() {
 		let who = funded::<T>("validator", 0);
-		Pallet::<T>::register_validator(RawOrigin::Signed(who.clone()).into(), T::MinValidatorBond::get())
-			.unwrap();
+		Pallet::<T>::register_validator(
+			RawOrigin::Signed(who.clone()).into(),
+			T::MinValidatorBond::get(),
+		)
+		.unwrap();
 		Pallet::<T>::unregister_validator(RawOrigin::Signed(who.clone()).into()).unwrap();
-		let later = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
+		let later =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
 		frame_system::Pallet::<T>::set_block_number(later);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
@@ -169,9 +202,16 @@ mod benchmarks {
 		let who = bonded_trainer::<T>(model, 0);
 		let payload = payload_for(params, 1);
 		let commitment = tensor_codec::commitment(&payload, &SALT, &who.encode());
-		Pallet::<T>::commit_update(RawOrigin::Signed(who.clone()).into(), model, round, commitment).unwrap();
-		let fillers: Vec<T::AccountId> =
-			(1..T::MaxUpdatesPerRound::get()).map(|i| account("filler", i, 0)).collect();
+		Pallet::<T>::commit_update(
+			RawOrigin::Signed(who.clone()).into(),
+			model,
+			round,
+			commitment,
+		)
+		.unwrap();
+		let fillers: Vec<T::AccountId> = (1..T::MaxUpdatesPerRound::get())
+			.map(|i| account("filler", i, 0))
+			.collect();
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
 			info.phase = Phase::Reveal;
@@ -180,7 +220,14 @@ mod benchmarks {
 		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
 		let payload: PayloadOf<T> = BoundedVec::try_from(payload).expect("fits MaxPayloadLen");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), model, round, payload, SALT, 100);
+		_(
+			RawOrigin::Signed(who.clone()),
+			model,
+			round,
+			payload,
+			SALT,
+			100,
+		);
 		assert!(Updates::<T>::contains_key((model, round), &who));
 	}
 
@@ -203,23 +250,42 @@ mod benchmarks {
 		let round = open_round::<T>(model);
 		for i in 0..T::MaxValidators::get() {
 			let v = funded::<T>("validator", i);
-			Pallet::<T>::register_validator(RawOrigin::Signed(v).into(), T::MinValidatorBond::get()).unwrap();
+			Pallet::<T>::register_validator(
+				RawOrigin::Signed(v).into(),
+				T::MinValidatorBond::get(),
+			)
+			.unwrap();
 		}
 		let who = bonded_trainer::<T>(model, 0);
 		let fillers: Vec<T::AccountId> = (1..k).map(|i| account("filler", i, 0)).collect();
-		Rounds::<T>::mutate(model, round, |info| info.as_mut().unwrap().updates = fillers.len() as u32);
+		Rounds::<T>::mutate(model, round, |info| {
+			info.as_mut().unwrap().updates = fillers.len() as u32
+		});
 		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
 		let payload: PayloadOf<T> = BoundedVec::try_from(payload_for(params, 2)).expect("fits");
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), model, round, 0, payload, 100);
-		assert_eq!(Rounds::<T>::get(model, round).unwrap().phase, Phase::Aggregate);
+		_(
+			RawOrigin::Signed(who.clone()),
+			model,
+			round,
+			0,
+			payload,
+			100,
+		);
+		assert_eq!(
+			Rounds::<T>::get(model, round).unwrap().phase,
+			Phase::Aggregate
+		);
 	}
 
 	/// `v`: validators in the round's snapshot (all but the caller already reported the same
 	/// hash); `n`: updates in the round, all accepted and scored. The call reaches quorum and
 	/// finalizes: version, slashing check, score settlement and reward payout.
 	#[benchmark]
-	fn report_aggregate(v: Linear<1, { T::MaxValidators::get() }>, n: Linear<1, { T::MaxUpdatesPerRound::get() }>) {
+	fn report_aggregate(
+		v: Linear<1, { T::MaxValidators::get() }>,
+		n: Linear<1, { T::MaxUpdatesPerRound::get() }>,
+	) {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let round = open_round::<T>(model);
 		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
@@ -241,7 +307,8 @@ mod benchmarks {
 			);
 		}
 		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(trainers));
-		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> = BoundedVec::truncate_from((0..n).collect());
+		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
+			BoundedVec::truncate_from((0..n).collect());
 		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).map(|i| 1_000_000 + i).collect());
 
@@ -249,7 +316,11 @@ mod benchmarks {
 		// alone) brings the hash over 2/3.
 		let s: BalanceOf<T> = T::MinValidatorBond::get();
 		let caller = funded::<T>("validator", 0);
-		let caller_stake = if v == 1 { s } else { s.saturating_mul((2 * (v - 1)).into()) };
+		let caller_stake = if v == 1 {
+			s
+		} else {
+			s.saturating_mul((2 * (v - 1)).into())
+		};
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
 		let mut others = BalanceOf::<T>::zero();
 		for i in 1..v {
@@ -278,8 +349,18 @@ mod benchmarks {
 		});
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller), model, round, hash, accepted, scores);
-		assert_eq!(Rounds::<T>::get(model, round).unwrap().phase, Phase::Finalized);
+		_(
+			RawOrigin::Signed(caller),
+			model,
+			round,
+			hash,
+			accepted,
+			scores,
+		);
+		assert_eq!(
+			Rounds::<T>::get(model, round).unwrap().phase,
+			Phase::Finalized
+		);
 	}
 
 	/// `on_initialize` with nothing due.
@@ -300,7 +381,8 @@ mod benchmarks {
 		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
 		for i in 0..n {
 			let who = bonded_trainer::<T>(model, i);
-			Pallet::<T>::commit_update(RawOrigin::Signed(who).into(), model, round, [i as u8; 32]).unwrap();
+			Pallet::<T>::commit_update(RawOrigin::Signed(who).into(), model, round, [i as u8; 32])
+				.unwrap();
 		}
 		set_phase::<T>(model, round, Phase::Reveal);
 		let now = frame_system::Pallet::<T>::block_number();

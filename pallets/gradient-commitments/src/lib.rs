@@ -139,8 +139,7 @@ pub type BalanceOf<T> =
 pub type RoundInfoOf<T> = RoundInfo<BalanceOf<T>, BlockNumberFor<T>>;
 
 /// A validator report as stored for runtime `T`.
-pub type ReportOf<T> =
-	Report<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUpdatesPerRound>;
+pub type ReportOf<T> = Report<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUpdatesPerRound>;
 
 /// A bond as stored for runtime `T`.
 pub type BondOf<T> = Bond<BalanceOf<T>, BlockNumberFor<T>>;
@@ -244,8 +243,7 @@ pub mod pallet {
 
 	/// FL-validator bonds (active and unbonding).
 	#[pallet::storage]
-	pub type ValidatorBonds<T: Config> =
-		StorageMap<_, Blake2_128Concat, T::AccountId, BondOf<T>>;
+	pub type ValidatorBonds<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, BondOf<T>>;
 
 	/// The active FL validators, in registration order.
 	#[pallet::storage]
@@ -317,27 +315,45 @@ pub mod pallet {
 
 	/// When each model with a live schedule needs `on_initialize` next: `(model, block)`.
 	#[pallet::storage]
-	pub type Agenda<T: Config> = StorageValue<
-		_,
-		BoundedVec<(ModelId, BlockNumberFor<T>), T::MaxActiveModels>,
-		ValueQuery,
-	>;
+	pub type Agenda<T: Config> =
+		StorageValue<_, BoundedVec<(ModelId, BlockNumberFor<T>), T::MaxActiveModels>, ValueQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// A trainer bonded (or added to its bond) for a model.
-		TrainerBonded { model: ModelId, trainer: T::AccountId, total: BalanceOf<T> },
+		TrainerBonded {
+			model: ModelId,
+			trainer: T::AccountId,
+			total: BalanceOf<T>,
+		},
 		/// A trainer started unbonding; withdrawable from `at`.
-		TrainerUnbonding { model: ModelId, trainer: T::AccountId, at: BlockNumberFor<T> },
+		TrainerUnbonding {
+			model: ModelId,
+			trainer: T::AccountId,
+			at: BlockNumberFor<T>,
+		},
 		/// A trainer withdrew its bond.
-		TrainerWithdrawn { model: ModelId, trainer: T::AccountId, amount: BalanceOf<T> },
+		TrainerWithdrawn {
+			model: ModelId,
+			trainer: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 		/// An account joined the FL-validator set.
-		ValidatorRegistered { validator: T::AccountId, bond: BalanceOf<T> },
+		ValidatorRegistered {
+			validator: T::AccountId,
+			bond: BalanceOf<T>,
+		},
 		/// A validator left the set; its bond is withdrawable from `at`.
-		ValidatorUnbonding { validator: T::AccountId, at: BlockNumberFor<T> },
+		ValidatorUnbonding {
+			validator: T::AccountId,
+			at: BlockNumberFor<T>,
+		},
 		/// A validator withdrew its bond.
-		ValidatorWithdrawn { validator: T::AccountId, amount: BalanceOf<T> },
+		ValidatorWithdrawn {
+			validator: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 		/// A round opened in the commit (sync) or buffer (async) phase.
 		RoundOpened {
 			model: ModelId,
@@ -347,7 +363,11 @@ pub mod pallet {
 			phase_ends_at: BlockNumberFor<T>,
 		},
 		/// The commit phase ended; reveals are open until `phase_ends_at`.
-		RevealStarted { model: ModelId, round: RoundIndex, phase_ends_at: BlockNumberFor<T> },
+		RevealStarted {
+			model: ModelId,
+			round: RoundIndex,
+			phase_ends_at: BlockNumberFor<T>,
+		},
 		/// Enough updates arrived; validators report until `phase_ends_at`.
 		AggregationStarted {
 			model: ModelId,
@@ -357,7 +377,11 @@ pub mod pallet {
 			phase_ends_at: BlockNumberFor<T>,
 		},
 		/// A trainer committed to an update.
-		UpdateCommitted { model: ModelId, round: RoundIndex, trainer: T::AccountId },
+		UpdateCommitted {
+			model: ModelId,
+			round: RoundIndex,
+			trainer: T::AccountId,
+		},
 		/// An update was revealed (or submitted); `index` is its position in reveal order.
 		UpdateRevealed {
 			model: ModelId,
@@ -384,7 +408,11 @@ pub mod pallet {
 			reward: BalanceOf<T>,
 		},
 		/// The round closed without a new version.
-		RoundFailed { model: ModelId, round: RoundIndex, reason: FailReason },
+		RoundFailed {
+			model: ModelId,
+			round: RoundIndex,
+			reason: FailReason,
+		},
 		/// A trainer was slashed for a provable fault.
 		TrainerSlashed {
 			model: ModelId,
@@ -472,11 +500,15 @@ pub mod pallet {
 		/// Moves every due round to its next phase (see the crate docs).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let agenda = Agenda::<T>::get();
-			let due: Vec<ModelId> =
-				agenda.iter().filter(|(_, at)| *at <= now).map(|(m, _)| *m).collect();
+			let due: Vec<ModelId> = agenda
+				.iter()
+				.filter(|(_, at)| *at <= now)
+				.map(|(m, _)| *m)
+				.collect();
 			let mut weight = T::WeightInfo::on_initialize_idle();
 			for model in due {
-				weight.saturating_accrue(T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get()));
+				weight
+					.saturating_accrue(T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get()));
 				match Self::advance(model, now) {
 					Some(at) => Self::schedule(model, at),
 					None => Self::unschedule(model),
@@ -503,17 +535,29 @@ pub mod pallet {
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(view.status != ModelStatus::Retired, Error::<T>::UnknownModel);
-			let mut bond = TrainerBonds::<T>::get(model, &who)
-				.unwrap_or(Bond { amount: Zero::zero(), unbonding_at: None });
+			ensure!(
+				view.status != ModelStatus::Retired,
+				Error::<T>::UnknownModel
+			);
+			let mut bond = TrainerBonds::<T>::get(model, &who).unwrap_or(Bond {
+				amount: Zero::zero(),
+				unbonding_at: None,
+			});
 			ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
 			bond.amount = bond.amount.saturating_add(amount);
-			ensure!(bond.amount >= T::MinTrainerBond::get(), Error::<T>::BondTooSmall);
+			ensure!(
+				bond.amount >= T::MinTrainerBond::get(),
+				Error::<T>::BondTooSmall
+			);
 			T::Currency::hold(&HoldReason::TrainerBond.into(), &who, amount)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 			let total = bond.amount;
 			TrainerBonds::<T>::insert(model, &who, bond);
-			Self::deposit_event(Event::TrainerBonded { model, trainer: who, total });
+			Self::deposit_event(Event::TrainerBonded {
+				model,
+				trainer: who,
+				total,
+			});
 			Ok(())
 		}
 
@@ -529,7 +573,11 @@ pub mod pallet {
 				bond.unbonding_at = Some(at);
 				Ok(())
 			})?;
-			Self::deposit_event(Event::TrainerUnbonding { model, trainer: who, at });
+			Self::deposit_event(Event::TrainerUnbonding {
+				model,
+				trainer: who,
+				at,
+			});
 			Ok(())
 		}
 
@@ -541,9 +589,18 @@ pub mod pallet {
 			let bond = TrainerBonds::<T>::get(model, &who).ok_or(Error::<T>::NotBonded)?;
 			let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
 			ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
-			T::Currency::release(&HoldReason::TrainerBond.into(), &who, bond.amount, Precision::Exact)?;
+			T::Currency::release(
+				&HoldReason::TrainerBond.into(),
+				&who,
+				bond.amount,
+				Precision::Exact,
+			)?;
 			TrainerBonds::<T>::remove(model, &who);
-			Self::deposit_event(Event::TrainerWithdrawn { model, trainer: who, amount: bond.amount });
+			Self::deposit_event(Event::TrainerWithdrawn {
+				model,
+				trainer: who,
+				amount: bond.amount,
+			});
 			Ok(())
 		}
 
@@ -552,14 +609,29 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::register_validator())]
 		pub fn register_validator(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(!ValidatorBonds::<T>::contains_key(&who), Error::<T>::AlreadyValidator);
-			ensure!(amount >= T::MinValidatorBond::get(), Error::<T>::BondTooSmall);
+			ensure!(
+				!ValidatorBonds::<T>::contains_key(&who),
+				Error::<T>::AlreadyValidator
+			);
+			ensure!(
+				amount >= T::MinValidatorBond::get(),
+				Error::<T>::BondTooSmall
+			);
 			ActiveValidators::<T>::try_mutate(|set| set.try_push(who.clone()))
 				.map_err(|_| Error::<T>::TooManyValidators)?;
 			T::Currency::hold(&HoldReason::ValidatorBond.into(), &who, amount)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			ValidatorBonds::<T>::insert(&who, Bond { amount, unbonding_at: None });
-			Self::deposit_event(Event::ValidatorRegistered { validator: who, bond: amount });
+			ValidatorBonds::<T>::insert(
+				&who,
+				Bond {
+					amount,
+					unbonding_at: None,
+				},
+			);
+			Self::deposit_event(Event::ValidatorRegistered {
+				validator: who,
+				bond: amount,
+			});
 			Ok(())
 		}
 
@@ -589,9 +661,17 @@ pub mod pallet {
 			let bond = ValidatorBonds::<T>::get(&who).ok_or(Error::<T>::NotValidator)?;
 			let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
 			ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
-			T::Currency::release(&HoldReason::ValidatorBond.into(), &who, bond.amount, Precision::Exact)?;
+			T::Currency::release(
+				&HoldReason::ValidatorBond.into(),
+				&who,
+				bond.amount,
+				Precision::Exact,
+			)?;
 			ValidatorBonds::<T>::remove(&who);
-			Self::deposit_event(Event::ValidatorWithdrawn { validator: who, amount: bond.amount });
+			Self::deposit_event(Event::ValidatorWithdrawn {
+				validator: who,
+				amount: bond.amount,
+			});
 			Ok(())
 		}
 
@@ -608,12 +688,22 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let mut info = Self::current_round_in(model, round, Phase::Commit)?;
 			Self::ensure_bonded(model, &who)?;
-			ensure!(!Commitments::<T>::contains_key((model, round), &who), Error::<T>::AlreadyCommitted);
-			ensure!(info.commits < T::MaxUpdatesPerRound::get(), Error::<T>::RoundFull);
+			ensure!(
+				!Commitments::<T>::contains_key((model, round), &who),
+				Error::<T>::AlreadyCommitted
+			);
+			ensure!(
+				info.commits < T::MaxUpdatesPerRound::get(),
+				Error::<T>::RoundFull
+			);
 			info.commits += 1;
 			Commitments::<T>::insert((model, round), &who, commitment);
 			Rounds::<T>::insert(model, round, info);
-			Self::deposit_event(Event::UpdateCommitted { model, round, trainer: who });
+			Self::deposit_event(Event::UpdateCommitted {
+				model,
+				round,
+				trainer: who,
+			});
 			Ok(())
 		}
 
@@ -635,7 +725,10 @@ pub mod pallet {
 			let info = Self::current_round_in(model, round, Phase::Reveal)?;
 			let commitment =
 				Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
-			ensure!(!Updates::<T>::contains_key((model, round), &who), Error::<T>::AlreadyRevealed);
+			ensure!(
+				!Updates::<T>::contains_key((model, round), &who),
+				Error::<T>::AlreadyRevealed
+			);
 			ensure!(
 				tensor_codec::commitment(&payload, &salt, &who.encode()) == commitment,
 				Error::<T>::CommitmentMismatch
@@ -660,11 +753,20 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let info = Self::current_round_in(model, round, Phase::Buffer)?;
 			Self::ensure_bonded(model, &who)?;
-			ensure!(!Updates::<T>::contains_key((model, round), &who), Error::<T>::AlreadyRevealed);
-			ensure!(info.updates < T::MaxUpdatesPerRound::get(), Error::<T>::RoundFull);
+			ensure!(
+				!Updates::<T>::contains_key((model, round), &who),
+				Error::<T>::AlreadyRevealed
+			);
+			ensure!(
+				info.updates < T::MaxUpdatesPerRound::get(),
+				Error::<T>::RoundFull
+			);
 			ensure!(base_version <= info.base_version, Error::<T>::FutureVersion);
 			if let Schedule::BufferedAsync { max_staleness, .. } = info.config.schedule {
-				ensure!(info.base_version - base_version <= max_staleness, Error::<T>::TooStale);
+				ensure!(
+					info.base_version - base_version <= max_staleness,
+					Error::<T>::TooStale
+				);
 			}
 			Self::accept_update(model, round, info, who, &payload, num_samples, base_version)?;
 			Ok(())
@@ -699,19 +801,31 @@ pub mod pallet {
 				.into_iter()
 				.find_map(|(v, s)| (v == who).then_some(s))
 				.ok_or(Error::<T>::NotRoundValidator)?;
-			ensure!(!Reports::<T>::contains_key((model, round), &who), Error::<T>::AlreadyReported);
-			ensure!(scores.len() as u32 == info.updates, Error::<T>::ScoresLengthMismatch);
+			ensure!(
+				!Reports::<T>::contains_key((model, round), &who),
+				Error::<T>::AlreadyReported
+			);
+			ensure!(
+				scores.len() as u32 == info.updates,
+				Error::<T>::ScoresLengthMismatch
+			);
 			ensure!(
 				scores.iter().all(|s| *s <= Perbill::one().deconstruct()),
 				Error::<T>::ScoreOutOfRange
 			);
 			ensure!(
-				accepted.windows(2).all(|w| w[0] < w[1]) &&
-					accepted.last().is_none_or(|i| *i < info.updates),
+				accepted.windows(2).all(|w| w[0] < w[1])
+					&& accepted.last().is_none_or(|i| *i < info.updates),
 				Error::<T>::InvalidAcceptedSet
 			);
 
-			let report = Report { model_hash, accepted, scores, stake, block: Self::now() };
+			let report = Report {
+				model_hash,
+				accepted,
+				scores,
+				stake,
+				block: Self::now(),
+			};
 			Reports::<T>::insert((model, round), &who, report);
 			Self::deposit_event(Event::AggregateReported {
 				model,
@@ -760,7 +874,10 @@ impl<T: Config> Pallet<T> {
 		round: RoundIndex,
 		phase: Phase,
 	) -> Result<RoundInfoOf<T>, DispatchError> {
-		ensure!(CurrentRound::<T>::get(model) == Some(round), Error::<T>::UnknownRound);
+		ensure!(
+			CurrentRound::<T>::get(model) == Some(round),
+			Error::<T>::UnknownRound
+		);
 		let info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
 		ensure!(info.phase == phase, Error::<T>::WrongPhase);
 		Ok(info)
@@ -769,7 +886,10 @@ impl<T: Config> Pallet<T> {
 	fn ensure_bonded(model: ModelId, who: &T::AccountId) -> DispatchResult {
 		let bond = TrainerBonds::<T>::get(model, who).ok_or(Error::<T>::NotBonded)?;
 		ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
-		ensure!(bond.amount >= T::MinTrainerBond::get(), Error::<T>::BondTooSmall);
+		ensure!(
+			bond.amount >= T::MinTrainerBond::get(),
+			Error::<T>::BondTooSmall
+		);
 		Ok(())
 	}
 
@@ -784,11 +904,15 @@ impl<T: Config> Pallet<T> {
 		base_version: VersionIndex,
 	) -> DispatchResult {
 		ensure!(num_samples > 0, Error::<T>::ZeroSamples);
-		let header = tensor_codec::validate(payload, info.parameter_count).map_err(|e| match e {
-			tensor_codec::CodecError::TooManyParams { .. } => Error::<T>::ShapeMismatch,
-			_ => Error::<T>::MalformedPayload,
-		})?;
-		ensure!(header.param_count == info.parameter_count, Error::<T>::ShapeMismatch);
+		let header =
+			tensor_codec::validate(payload, info.parameter_count).map_err(|e| match e {
+				tensor_codec::CodecError::TooManyParams { .. } => Error::<T>::ShapeMismatch,
+				_ => Error::<T>::MalformedPayload,
+			})?;
+		ensure!(
+			header.param_count == info.parameter_count,
+			Error::<T>::ShapeMismatch
+		);
 		let payload_hash = tensor_codec::digest(payload);
 		ensure!(
 			!SeenPayloads::<T>::contains_key((model, round), payload_hash),
@@ -858,7 +982,7 @@ impl<T: Config> Pallet<T> {
 					phase_ends_at: info.phase_ends_at,
 				});
 				info.phase_ends_at
-			},
+			}
 			Phase::Reveal | Phase::Buffer => {
 				Self::slash_unrevealed(model, round);
 				if info.updates >= info.config.schedule.min_updates() {
@@ -867,12 +991,12 @@ impl<T: Config> Pallet<T> {
 					Self::fail(model, round, &mut info, FailReason::TooFewUpdates);
 					now.saturating_add(1u32.into())
 				}
-			},
+			}
 			// The aggregate deadline passed without quorum (or the round is already closed).
 			Phase::Aggregate | Phase::Finalized | Phase::Failed => {
 				Self::fail(model, round, &mut info, FailReason::NoQuorum);
 				now.saturating_add(1u32.into())
-			},
+			}
 		};
 		Rounds::<T>::insert(model, round, info);
 		Some(next)
@@ -936,11 +1060,17 @@ impl<T: Config> Pallet<T> {
 					})
 					.collect(),
 			);
-		let total = snapshot.iter().fold(BalanceOf::<T>::zero(), |acc, (_, s)| acc.saturating_add(*s));
+		let total = snapshot
+			.iter()
+			.fold(BalanceOf::<T>::zero(), |acc, (_, s)| acc.saturating_add(*s));
 		RoundValidators::<T>::insert((model, round), snapshot);
 		let aggregate_blocks = match info.config.schedule {
-			Schedule::Sync { aggregate_blocks, .. } |
-			Schedule::BufferedAsync { aggregate_blocks, .. } => aggregate_blocks,
+			Schedule::Sync {
+				aggregate_blocks, ..
+			}
+			| Schedule::BufferedAsync {
+				aggregate_blocks, ..
+			} => aggregate_blocks,
 		};
 		info.phase = Phase::Aggregate;
 		info.validator_stake = total;
@@ -958,7 +1088,11 @@ impl<T: Config> Pallet<T> {
 	fn fail(model: ModelId, round: RoundIndex, info: &mut RoundInfoOf<T>, reason: FailReason) {
 		info.phase = Phase::Failed;
 		Self::clear_round_scratch(model, round);
-		Self::deposit_event(Event::RoundFailed { model, round, reason });
+		Self::deposit_event(Event::RoundFailed {
+			model,
+			round,
+			reason,
+		});
 	}
 
 	/// Commitments, seen payloads and hash stakes are only needed while the round is open.
@@ -980,17 +1114,36 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn slash_trainer(model: ModelId, round: RoundIndex, who: &T::AccountId, fault: Fault) {
-		let Some(mut bond) = TrainerBonds::<T>::get(model, who) else { return };
-		let amount = Self::slash_hold(HoldReason::TrainerBond, who, model, T::TrainerSlash::get() * bond.amount);
+		let Some(mut bond) = TrainerBonds::<T>::get(model, who) else {
+			return;
+		};
+		let amount = Self::slash_hold(
+			HoldReason::TrainerBond,
+			who,
+			model,
+			T::TrainerSlash::get() * bond.amount,
+		);
 		bond.amount = bond.amount.saturating_sub(amount);
 		TrainerBonds::<T>::insert(model, who, bond);
-		Self::deposit_event(Event::TrainerSlashed { model, round, trainer: who.clone(), amount, fault });
+		Self::deposit_event(Event::TrainerSlashed {
+			model,
+			round,
+			trainer: who.clone(),
+			amount,
+			fault,
+		});
 	}
 
 	fn slash_validator(model: ModelId, round: RoundIndex, who: &T::AccountId) {
-		let Some(mut bond) = ValidatorBonds::<T>::get(who) else { return };
-		let amount =
-			Self::slash_hold(HoldReason::ValidatorBond, who, model, T::ValidatorSlash::get() * bond.amount);
+		let Some(mut bond) = ValidatorBonds::<T>::get(who) else {
+			return;
+		};
+		let amount = Self::slash_hold(
+			HoldReason::ValidatorBond,
+			who,
+			model,
+			T::ValidatorSlash::get() * bond.amount,
+		);
 		bond.amount = bond.amount.saturating_sub(amount);
 		ValidatorBonds::<T>::insert(who, bond);
 		Self::deposit_event(Event::ValidatorSlashed {
@@ -1055,8 +1208,9 @@ impl<T: Config> Pallet<T> {
 		}
 		// Deterministic order regardless of storage iteration order.
 		matching.sort_by(|a, b| a.0.cmp(&b.0));
-		let matching_stake =
-			matching.iter().fold(BalanceOf::<T>::zero(), |acc, (_, r)| acc.saturating_add(r.stake));
+		let matching_stake = matching.iter().fold(BalanceOf::<T>::zero(), |acc, (_, r)| {
+			acc.saturating_add(r.stake)
+		});
 
 		let order = UpdateOrder::<T>::get((model, round));
 		let mut trainers = Vec::new();
@@ -1065,20 +1219,31 @@ impl<T: Config> Pallet<T> {
 			let accept_stake = matching
 				.iter()
 				.filter(|(_, r)| r.accepted.binary_search(&index).is_ok())
-				.fold(BalanceOf::<T>::zero(), |acc, (_, r)| acc.saturating_add(r.stake));
+				.fold(BalanceOf::<T>::zero(), |acc, (_, r)| {
+					acc.saturating_add(r.stake)
+				});
 			// Accepted if the matching reports accepting it hold a strict stake majority.
 			if accept_stake.saturating_mul(2u32.into()) > matching_stake {
 				let scores = matching
 					.iter()
 					.map(|(_, r)| (r.scores.get(index as usize).copied().unwrap_or(0), r.stake))
 					.collect();
-				trainers.push(TrainerScores { trainer: trainer.clone(), scores });
+				trainers.push(TrainerScores {
+					trainer: trainer.clone(),
+					scores,
+				});
 			}
 		}
 		let validators: Vec<(T::AccountId, BalanceOf<T>)> =
 			matching.into_iter().map(|(v, r)| (v, r.stake)).collect();
-		let reward =
-			T::Rewards::reward_round(model, round, &view.owner, &info.config, &validators, &trainers);
+		let reward = T::Rewards::reward_round(
+			model,
+			round,
+			&view.owner,
+			&info.config,
+			&validators,
+			&trainers,
+		);
 
 		let accepted = trainers.len() as u32;
 		let rejected = info.updates.saturating_sub(accepted);
@@ -1132,7 +1297,8 @@ impl<T: Config> Pallet<T> {
 		}
 		for (who, bond) in ValidatorBonds::<T>::iter() {
 			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::ValidatorBond.into(), &who) == bond.amount,
+				T::Currency::balance_on_hold(&HoldReason::ValidatorBond.into(), &who)
+					== bond.amount,
 				"validator hold differs from its bond"
 			);
 		}
@@ -1146,7 +1312,10 @@ impl<T: Config> Pallet<T> {
 				UpdateOrder::<T>::get((model, round)).len() as u32 == info.updates,
 				"update count differs from the reveal order"
 			);
-			ensure!(info.updates <= T::MaxUpdatesPerRound::get(), "round over capacity");
+			ensure!(
+				info.updates <= T::MaxUpdatesPerRound::get(),
+				"round over capacity"
+			);
 		}
 		Ok(())
 	}

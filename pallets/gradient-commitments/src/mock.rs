@@ -114,13 +114,18 @@ pub fn config(min_updates: u32) -> TrainingConfig<Balance> {
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut storage = frame_system::GenesisConfig::<Test>::default()
+		.build_storage()
+		.unwrap();
 	let mut balances = vec![(OWNER, 100_000), (POOR, 10)];
 	balances.extend(TRAINERS.iter().map(|t| (*t, 10_000)));
 	balances.extend(VALIDATORS.iter().map(|v| (*v, 10_000)));
-	pallet_balances::GenesisConfig::<Test> { balances, ..Default::default() }
-		.assimilate_storage(&mut storage)
-		.unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances,
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
 	pallet_contribution_rewards::GenesisConfig::<Test>::default()
 		.assimilate_storage(&mut storage)
 		.unwrap();
@@ -141,7 +146,9 @@ pub fn run_to_block(n: u64) {
 
 /// A canonical f32 payload of `len` values, distinct per `seed`.
 pub fn payload(seed: u32, len: usize) -> Vec<u8> {
-	let values: Vec<f32> = (0..len).map(|i| (seed as f32) * 0.01 + i as f32 * 0.001).collect();
+	let values: Vec<f32> = (0..len)
+		.map(|i| (seed as f32) * 0.01 + i as f32 * 0.001)
+		.collect();
 	tensor_codec::encode_f32(&values, &[len as u32]).expect("valid tensor")
 }
 

@@ -22,10 +22,17 @@ fn indices(v: &[u32]) -> BoundedVec<u32, <Test as Config>::MaxUpdatesPerRound> {
 fn setup(min_updates: u32) -> ModelId {
 	let model = register_model(config(min_updates), 10_000);
 	for t in TRAINERS {
-		assert_ok!(GradientCommitments::bond_trainer(RuntimeOrigin::signed(t), model, 100));
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(t),
+			model,
+			100
+		));
 	}
 	for v in &VALIDATORS[..3] {
-		assert_ok!(GradientCommitments::register_validator(RuntimeOrigin::signed(*v), 1_000));
+		assert_ok!(GradientCommitments::register_validator(
+			RuntimeOrigin::signed(*v),
+			1_000
+		));
 	}
 	run_to_block(2);
 	model
@@ -52,7 +59,13 @@ fn reveal(model: ModelId, who: AccountId, seed: u32) -> DispatchResult {
 	)
 }
 
-fn report(model: ModelId, who: AccountId, hash: Digest, accepted: &[u32], scores: &[u32]) -> DispatchResultWithPostInfo {
+fn report(
+	model: ModelId,
+	who: AccountId,
+	hash: Digest,
+	accepted: &[u32],
+	scores: &[u32],
+) -> DispatchResultWithPostInfo {
 	GradientCommitments::report_aggregate(
 		RuntimeOrigin::signed(who),
 		model,
@@ -108,16 +121,34 @@ fn trainer_bond_lifecycle_and_errors() {
 			GradientCommitments::unbond_trainer(RuntimeOrigin::signed(10), model),
 			Error::<Test>::NotBonded
 		);
-		assert_ok!(GradientCommitments::bond_trainer(RuntimeOrigin::signed(10), model, 60));
-		assert_ok!(GradientCommitments::bond_trainer(RuntimeOrigin::signed(10), model, 40));
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(10),
+			model,
+			60
+		));
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(10),
+			model,
+			40
+		));
 		assert_eq!(TrainerBonds::<Test>::get(model, 10).unwrap().amount, 100);
 		assert_eq!(held_trainer(10), 100);
 		assert_noop!(
 			GradientCommitments::withdraw_trainer_bond(RuntimeOrigin::signed(10), model),
 			Error::<Test>::NotUnbonding
 		);
-		assert_ok!(GradientCommitments::unbond_trainer(RuntimeOrigin::signed(10), model));
-		System::assert_last_event(Event::TrainerUnbonding { model, trainer: 10, at: 21 }.into());
+		assert_ok!(GradientCommitments::unbond_trainer(
+			RuntimeOrigin::signed(10),
+			model
+		));
+		System::assert_last_event(
+			Event::TrainerUnbonding {
+				model,
+				trainer: 10,
+				at: 21,
+			}
+			.into(),
+		);
 		assert_noop!(
 			GradientCommitments::unbond_trainer(RuntimeOrigin::signed(10), model),
 			Error::<Test>::Unbonding
@@ -131,7 +162,10 @@ fn trainer_bond_lifecycle_and_errors() {
 			Error::<Test>::StillUnbonding
 		);
 		run_to_block(21);
-		assert_ok!(GradientCommitments::withdraw_trainer_bond(RuntimeOrigin::signed(10), model));
+		assert_ok!(GradientCommitments::withdraw_trainer_bond(
+			RuntimeOrigin::signed(10),
+			model
+		));
 		assert_eq!(held_trainer(10), 0);
 		assert!(TrainerBonds::<Test>::get(model, 10).is_none());
 		assert_ok!(GradientCommitments::do_try_state());
@@ -149,7 +183,10 @@ fn validator_registration_lifecycle_and_errors() {
 			GradientCommitments::register_validator(RuntimeOrigin::signed(POOR), 500),
 			Error::<Test>::InsufficientBalance
 		);
-		assert_ok!(GradientCommitments::register_validator(RuntimeOrigin::signed(20), 500));
+		assert_ok!(GradientCommitments::register_validator(
+			RuntimeOrigin::signed(20),
+			500
+		));
 		assert_noop!(
 			GradientCommitments::register_validator(RuntimeOrigin::signed(20), 500),
 			Error::<Test>::AlreadyValidator
@@ -163,7 +200,9 @@ fn validator_registration_lifecycle_and_errors() {
 			GradientCommitments::withdraw_validator_bond(RuntimeOrigin::signed(20)),
 			Error::<Test>::NotUnbonding
 		);
-		assert_ok!(GradientCommitments::unregister_validator(RuntimeOrigin::signed(20)));
+		assert_ok!(GradientCommitments::unregister_validator(
+			RuntimeOrigin::signed(20)
+		));
 		assert!(ActiveValidators::<Test>::get().is_empty());
 		assert_noop!(
 			GradientCommitments::unregister_validator(RuntimeOrigin::signed(20)),
@@ -174,8 +213,13 @@ fn validator_registration_lifecycle_and_errors() {
 			Error::<Test>::StillUnbonding
 		);
 		run_to_block(21);
-		assert_ok!(GradientCommitments::withdraw_validator_bond(RuntimeOrigin::signed(20)));
-		assert_eq!(Balances::balance_on_hold(&HoldReason::ValidatorBond.into(), &20), 0);
+		assert_ok!(GradientCommitments::withdraw_validator_bond(
+			RuntimeOrigin::signed(20)
+		));
+		assert_eq!(
+			Balances::balance_on_hold(&HoldReason::ValidatorBond.into(), &20),
+			0
+		);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
@@ -185,7 +229,10 @@ fn validator_set_is_bounded() {
 	new_test_ext().execute_with(|| {
 		for who in 100..108u64 {
 			Balances::force_set_balance(RuntimeOrigin::root(), who, 1_000).unwrap();
-			assert_ok!(GradientCommitments::register_validator(RuntimeOrigin::signed(who), 500));
+			assert_ok!(GradientCommitments::register_validator(
+				RuntimeOrigin::signed(who),
+				500
+			));
 		}
 		Balances::force_set_balance(RuntimeOrigin::root(), 108, 1_000).unwrap();
 		assert_noop!(
@@ -201,7 +248,15 @@ fn rounds_move_through_their_phases_by_schedule() {
 		let model = setup(3);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(0));
 		let info = Rounds::<Test>::get(model, 0).unwrap();
-		assert_eq!((info.phase, info.phase_ends_at, info.base_version, info.base_hash), (Phase::Commit, 5, 0, INITIAL));
+		assert_eq!(
+			(
+				info.phase,
+				info.phase_ends_at,
+				info.base_version,
+				info.base_hash
+			),
+			(Phase::Commit, 5, 0, INITIAL)
+		);
 		run_to_block(4);
 		assert_eq!(phase(model, 0), Phase::Commit);
 		run_to_block(5);
@@ -210,12 +265,22 @@ fn rounds_move_through_their_phases_by_schedule() {
 		run_to_block(8);
 		assert_eq!(phase(model, 0), Phase::Failed);
 		System::assert_has_event(
-			Event::RoundFailed { model, round: 0, reason: FailReason::TooFewUpdates }.into(),
+			Event::RoundFailed {
+				model,
+				round: 0,
+				reason: FailReason::TooFewUpdates,
+			}
+			.into(),
 		);
 		run_to_block(9);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
 		assert_eq!(phase(model, 1), Phase::Commit);
-		assert_eq!(pallet_model_registry::Models::<Test>::get(model).unwrap().version, 0);
+		assert_eq!(
+			pallet_model_registry::Models::<Test>::get(model)
+				.unwrap()
+				.version,
+			0
+		);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
@@ -233,12 +298,20 @@ fn commit_errors_change_nothing() {
 			GradientCommitments::commit_update(RuntimeOrigin::signed(POOR), model, 0, c),
 			Error::<Test>::NotBonded
 		);
-		assert_ok!(GradientCommitments::commit_update(RuntimeOrigin::signed(10), model, 0, c));
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(10),
+			model,
+			0,
+			c
+		));
 		assert_noop!(
 			GradientCommitments::commit_update(RuntimeOrigin::signed(10), model, 0, c),
 			Error::<Test>::AlreadyCommitted
 		);
-		assert_ok!(GradientCommitments::unbond_trainer(RuntimeOrigin::signed(11), model));
+		assert_ok!(GradientCommitments::unbond_trainer(
+			RuntimeOrigin::signed(11),
+			model
+		));
 		assert_noop!(
 			GradientCommitments::commit_update(RuntimeOrigin::signed(11), model, 0, c),
 			Error::<Test>::Unbonding
@@ -296,11 +369,25 @@ fn reveal_checks_commitment_codec_shape_and_copies() {
 			Error::<Test>::ZeroSamples
 		);
 		assert_noop!(
-			GradientCommitments::reveal_update(RuntimeOrigin::signed(12), model, 0, bounded(garbage), SALT, 5),
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(12),
+				model,
+				0,
+				bounded(garbage),
+				SALT,
+				5
+			),
 			Error::<Test>::MalformedPayload
 		);
 		assert_noop!(
-			GradientCommitments::reveal_update(RuntimeOrigin::signed(13), model, 0, bounded(short), SALT, 5),
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(13),
+				model,
+				0,
+				bounded(short),
+				SALT,
+				5
+			),
 			Error::<Test>::ShapeMismatch
 		);
 		assert_ok!(reveal(model, 10, 0));
@@ -316,11 +403,21 @@ fn reveal_checks_commitment_codec_shape_and_copies() {
 		);
 		assert_noop!(reveal(model, 10, 0), Error::<Test>::AlreadyRevealed);
 		assert_noop!(
-			GradientCommitments::reveal_update(RuntimeOrigin::signed(11), model, 0, bounded(copied), SALT, 5),
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(11),
+				model,
+				0,
+				bounded(copied),
+				SALT,
+				5
+			),
 			Error::<Test>::DuplicatePayload
 		);
 		let record = Updates::<Test>::get((model, 0), 10).unwrap();
-		assert_eq!((record.block, record.num_samples, record.base_version), (5, 100, 0));
+		assert_eq!(
+			(record.block, record.num_samples, record.base_version),
+			(5, 100, 0)
+		);
 		assert_eq!(UpdateOrder::<Test>::get((model, 0)).to_vec(), vec![10]);
 
 		// At the reveal deadline every committed-but-unrevealed trainer is slashed 10 %.
@@ -354,14 +451,29 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 		assert_eq!(pool_before, 10_010);
 
 		// Validator 20 accepts updates 0 and 1, scores them 0.6 / 0.4 / 0.
-		assert_ok!(report(model, 20, new_hash, &[0, 1], &[600_000_000, 400_000_000, 0]));
+		assert_ok!(report(
+			model,
+			20,
+			new_hash,
+			&[0, 1],
+			&[600_000_000, 400_000_000, 0]
+		));
 		assert_eq!(phase(model, 0), Phase::Aggregate);
 		// 1000 of 3000 stake is not a quorum; a second matching report (2000 ≥ 2/3) is.
-		assert_ok!(report(model, 21, new_hash, &[0, 1], &[600_000_000, 400_000_000, 0]));
+		assert_ok!(report(
+			model,
+			21,
+			new_hash,
+			&[0, 1],
+			&[600_000_000, 400_000_000, 0]
+		));
 		assert_eq!(phase(model, 0), Phase::Finalized);
 
 		let v1 = Versions::<Test>::get(model, 1).unwrap();
-		assert_eq!((v1.hash, v1.parent, v1.round), (new_hash, Some(INITIAL), Some(0)));
+		assert_eq!(
+			(v1.hash, v1.parent, v1.round),
+			(new_hash, Some(INITIAL), Some(0))
+		);
 		System::assert_has_event(
 			Event::RoundFinalized {
 				model,
@@ -381,9 +493,20 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 		assert_eq!(PendingRewards::<Test>::get(22), 0);
 		assert_eq!(PendingRewards::<Test>::get(10), 420);
 		assert_eq!(PendingRewards::<Test>::get(11), 280);
-		assert_eq!(PendingRewards::<Test>::get(12), 0, "rejected update earns nothing");
-		assert_eq!(TrainerBonds::<Test>::get(model, 12).unwrap().amount, 100, "and is not slashed");
-		assert_eq!(Pools::<Test>::get(model) + TotalPending::<Test>::get(), pool_before);
+		assert_eq!(
+			PendingRewards::<Test>::get(12),
+			0,
+			"rejected update earns nothing"
+		);
+		assert_eq!(
+			TrainerBonds::<Test>::get(model, 12).unwrap().amount,
+			100,
+			"and is not slashed"
+		);
+		assert_eq!(
+			Pools::<Test>::get(model) + TotalPending::<Test>::get(),
+			pool_before
+		);
 
 		// The next round opens in the next block, from version 1.
 		run_to_block(System::block_number() + 1);
@@ -432,7 +555,10 @@ fn late_reports_are_recorded_and_contradictions_slashed() {
 		assert_eq!(phase(model, 0), Phase::Finalized);
 		assert_ok!(report(model, 22, [4u8; 32], &[0], &scores));
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
-		assert_noop!(report(model, 22, [9u8; 32], &[0], &scores), Error::<Test>::AlreadyReported);
+		assert_noop!(
+			report(model, 22, [9u8; 32], &[0], &scores),
+			Error::<Test>::AlreadyReported
+		);
 	});
 }
 
@@ -443,24 +569,49 @@ fn report_errors_change_nothing() {
 		let h = [9u8; 32];
 		assert_noop!(report(model, 20, h, &[], &[]), Error::<Test>::WrongPhase);
 		assert_noop!(
-			GradientCommitments::report_aggregate(RuntimeOrigin::signed(20), model, 7, h, indices(&[]), indices(&[])),
+			GradientCommitments::report_aggregate(
+				RuntimeOrigin::signed(20),
+				model,
+				7,
+				h,
+				indices(&[]),
+				indices(&[])
+			),
 			Error::<Test>::UnknownRound
 		);
 	});
 	new_test_ext().execute_with(|| {
 		let model = round_in_aggregation();
 		let h = [9u8; 32];
-		assert_noop!(report(model, 23, h, &[0], &[1, 1, 1]), Error::<Test>::NotRoundValidator);
-		assert_noop!(report(model, 20, h, &[0], &[1, 1]), Error::<Test>::ScoresLengthMismatch);
+		assert_noop!(
+			report(model, 23, h, &[0], &[1, 1, 1]),
+			Error::<Test>::NotRoundValidator
+		);
+		assert_noop!(
+			report(model, 20, h, &[0], &[1, 1]),
+			Error::<Test>::ScoresLengthMismatch
+		);
 		assert_noop!(
 			report(model, 20, h, &[0], &[1, 1_000_000_001, 1]),
 			Error::<Test>::ScoreOutOfRange
 		);
-		assert_noop!(report(model, 20, h, &[1, 0], &[1, 1, 1]), Error::<Test>::InvalidAcceptedSet);
-		assert_noop!(report(model, 20, h, &[0, 0], &[1, 1, 1]), Error::<Test>::InvalidAcceptedSet);
-		assert_noop!(report(model, 20, h, &[3], &[1, 1, 1]), Error::<Test>::InvalidAcceptedSet);
+		assert_noop!(
+			report(model, 20, h, &[1, 0], &[1, 1, 1]),
+			Error::<Test>::InvalidAcceptedSet
+		);
+		assert_noop!(
+			report(model, 20, h, &[0, 0], &[1, 1, 1]),
+			Error::<Test>::InvalidAcceptedSet
+		);
+		assert_noop!(
+			report(model, 20, h, &[3], &[1, 1, 1]),
+			Error::<Test>::InvalidAcceptedSet
+		);
 		assert_ok!(report(model, 20, h, &[0], &[1, 1, 1]));
-		assert_noop!(report(model, 20, h, &[0], &[1, 1, 1]), Error::<Test>::AlreadyReported);
+		assert_noop!(
+			report(model, 20, h, &[0], &[1, 1, 1]),
+			Error::<Test>::AlreadyReported
+		);
 	});
 }
 
@@ -474,9 +625,19 @@ fn no_quorum_by_the_deadline_fails_the_round_cleanly() {
 		run_to_block(11);
 		assert_eq!(phase(model, 0), Phase::Failed);
 		System::assert_has_event(
-			Event::RoundFailed { model, round: 0, reason: FailReason::NoQuorum }.into(),
+			Event::RoundFailed {
+				model,
+				round: 0,
+				reason: FailReason::NoQuorum,
+			}
+			.into(),
 		);
-		assert_eq!(pallet_model_registry::Models::<Test>::get(model).unwrap().version, 0);
+		assert_eq!(
+			pallet_model_registry::Models::<Test>::get(model)
+				.unwrap()
+				.version,
+			0
+		);
 		assert_eq!(Pools::<Test>::get(model), pool);
 		assert_eq!(TotalPending::<Test>::get(), 0);
 		// Nobody is slashed when nothing finalized.
@@ -490,12 +651,18 @@ fn no_quorum_by_the_deadline_fails_the_round_cleanly() {
 fn paused_model_finishes_its_round_then_stops() {
 	new_test_ext().execute_with(|| {
 		let model = setup(3);
-		assert_ok!(ModelRegistry::pause_model(RuntimeOrigin::signed(OWNER), model));
+		assert_ok!(ModelRegistry::pause_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
 		run_to_block(20);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(0));
 		assert_eq!(phase(model, 0), Phase::Failed);
 		assert!(Agenda::<Test>::get().is_empty());
-		assert_ok!(ModelRegistry::resume_model(RuntimeOrigin::signed(OWNER), model));
+		assert_ok!(ModelRegistry::resume_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
 		run_to_block(21);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
 	});
@@ -515,7 +682,11 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 		};
 		let model = register_model(c, 5_000);
 		for t in TRAINERS {
-			assert_ok!(GradientCommitments::bond_trainer(RuntimeOrigin::signed(t), model, 100));
+			assert_ok!(GradientCommitments::bond_trainer(
+				RuntimeOrigin::signed(t),
+				model,
+				100
+			));
 		}
 		run_to_block(2);
 		assert_eq!(phase(model, 0), Phase::Buffer);
@@ -536,7 +707,11 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 		assert_ok!(submit(11, 0, 1));
 		assert_eq!(phase(model, 0), Phase::Buffer);
 		assert_ok!(submit(12, 0, 2));
-		assert_eq!(phase(model, 0), Phase::Aggregate, "the K-th update closes the buffer");
+		assert_eq!(
+			phase(model, 0),
+			Phase::Aggregate,
+			"the K-th update closes the buffer"
+		);
 		assert_noop!(submit(13, 0, 3), Error::<Test>::WrongPhase);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
@@ -555,8 +730,15 @@ fn stale_updates_are_refused() {
 			min_updates: 1,
 		};
 		let model = register_model(c, 5_000);
-		assert_ok!(GradientCommitments::bond_trainer(RuntimeOrigin::signed(10), model, 100));
-		assert_ok!(GradientCommitments::register_validator(RuntimeOrigin::signed(20), 1_000));
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(10),
+			model,
+			100
+		));
+		assert_ok!(GradientCommitments::register_validator(
+			RuntimeOrigin::signed(20),
+			1_000
+		));
 		run_to_block(2);
 		assert_ok!(GradientCommitments::submit_update(
 			RuntimeOrigin::signed(10),

@@ -6,7 +6,18 @@ use frame_support::{traits::Get, BoundedVec};
 use scale_info::TypeInfo;
 
 /// Where a round is in its life.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
 pub enum Phase {
 	/// Synchronous mode: bonded trainers commit to their update.
 	Commit,
@@ -23,7 +34,18 @@ pub enum Phase {
 }
 
 /// Why a round failed.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
 pub enum FailReason {
 	/// Fewer updates than the schedule's minimum arrived.
 	TooFewUpdates,
@@ -34,7 +56,18 @@ pub enum FailReason {
 }
 
 /// A provable fault, punished by slashing part of a bond.
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
 pub enum Fault {
 	/// The trainer committed but did not reveal a valid update by the deadline. A reveal that
 	/// does not match its commitment, a malformed payload and a copied payload are all
@@ -45,7 +78,9 @@ pub enum Fault {
 }
 
 /// One training round of one model.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct RoundInfo<Balance, BlockNumber> {
 	/// The model version the round trains from.
 	pub base_version: VersionIndex,
@@ -73,7 +108,9 @@ pub struct RoundInfo<Balance, BlockNumber> {
 
 /// A revealed (or, in buffered mode, submitted) update. The payload itself is in the block
 /// body of `block`, as argument of extrinsic `extrinsic_index`.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct UpdateRecord<BlockNumber> {
 	/// sha3-256 of the payload's canonical bytes.
 	pub payload_hash: Digest,
@@ -118,11 +155,11 @@ impl<B: Clone, N: Clone, M: Get<u32>> Clone for Report<B, N, M> {
 
 impl<B: PartialEq, N: PartialEq, M: Get<u32>> PartialEq for Report<B, N, M> {
 	fn eq(&self, other: &Self) -> bool {
-		self.model_hash == other.model_hash &&
-			self.accepted == other.accepted &&
-			self.scores == other.scores &&
-			self.stake == other.stake &&
-			self.block == other.block
+		self.model_hash == other.model_hash
+			&& self.accepted == other.accepted
+			&& self.scores == other.scores
+			&& self.stake == other.stake
+			&& self.block == other.block
 	}
 }
 
@@ -139,7 +176,9 @@ impl<B: core::fmt::Debug, N: core::fmt::Debug, M: Get<u32>> core::fmt::Debug for
 }
 
 /// A bond held from a trainer (per model) or a validator.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct Bond<Balance, BlockNumber> {
 	/// Amount held.
 	pub amount: Balance,

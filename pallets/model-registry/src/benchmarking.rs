@@ -10,7 +10,9 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let owner: T::AccountId = whitelisted_caller();
-	let amount = T::ModelDeposit::get().saturating_mul(100u32.into()).max(1_000_000u32.into());
+	let amount = T::ModelDeposit::get()
+		.saturating_mul(100u32.into())
+		.max(1_000_000u32.into());
 	T::Currency::set_balance(&owner, amount);
 	owner
 }
@@ -39,7 +41,12 @@ mod benchmarks {
 	fn register_model() {
 		let owner = funded_owner::<T>();
 		#[extrinsic_call]
-		_(RawOrigin::Signed(owner.clone()), example_config::<T>(), [1; 32], Some([2; 32]));
+		_(
+			RawOrigin::Signed(owner.clone()),
+			example_config::<T>(),
+			[1; 32],
+			Some([2; 32]),
+		);
 		assert!(Models::<T>::contains_key(0));
 	}
 
@@ -68,7 +75,10 @@ mod benchmarks {
 		let model = registered_model::<T>(&owner);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model);
-		assert_eq!(Models::<T>::get(model).unwrap().status, ModelStatus::Retired);
+		assert_eq!(
+			Models::<T>::get(model).unwrap().status,
+			ModelStatus::Retired
+		);
 	}
 
 	#[benchmark]

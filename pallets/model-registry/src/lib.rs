@@ -220,7 +220,9 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		#[cfg(feature = "try-runtime")]
-		fn try_state(_n: BlockNumberFor<T>) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
+		fn try_state(
+			_n: BlockNumberFor<T>,
+		) -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
 		}
 	}
@@ -251,7 +253,12 @@ pub mod pallet {
 			Versions::<T>::insert(
 				model,
 				0,
-				VersionRecord { hash: initial_hash, parent: None, round: None, block: now },
+				VersionRecord {
+					hash: initial_hash,
+					parent: None,
+					round: None,
+					block: now,
+				},
 			);
 			Models::<T>::insert(
 				model,
@@ -269,7 +276,12 @@ pub mod pallet {
 			);
 			NextModelId::<T>::put(next);
 			T::Activation::on_model_activated(model);
-			Self::deposit_event(Event::ModelRegistered { model, owner, parameter_count, initial_hash });
+			Self::deposit_event(Event::ModelRegistered {
+				model,
+				owner,
+				parameter_count,
+				initial_hash,
+			});
 			Ok(())
 		}
 
@@ -314,11 +326,19 @@ pub mod pallet {
 		pub fn retire_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let deposit = Self::mutate_owned(&who, model, |info| {
-				ensure!(info.status != ModelStatus::Retired, Error::<T>::AlreadyRetired);
+				ensure!(
+					info.status != ModelStatus::Retired,
+					Error::<T>::AlreadyRetired
+				);
 				info.status = ModelStatus::Retired;
 				Ok(info.deposit)
 			})?;
-			T::Currency::release(&HoldReason::ModelDeposit.into(), &who, deposit, Precision::BestEffort)?;
+			T::Currency::release(
+				&HoldReason::ModelDeposit.into(),
+				&who,
+				deposit,
+				Precision::BestEffort,
+			)?;
 			Self::deposit_event(Event::ModelRetired { model });
 			Ok(())
 		}
@@ -337,7 +357,10 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			config.validate().map_err(Error::<T>::from)?;
 			Self::mutate_owned(&who, model, |info| {
-				ensure!(info.status != ModelStatus::Retired, Error::<T>::AlreadyRetired);
+				ensure!(
+					info.status != ModelStatus::Retired,
+					Error::<T>::AlreadyRetired
+				);
 				ensure!(
 					info.config.architecture == config.architecture,
 					Error::<T>::ArchitectureChanged
@@ -389,11 +412,20 @@ impl<T: Config> Pallet<T> {
 			let mut parent: Option<Digest> = None;
 			for v in 0..=info.version {
 				let record = Versions::<T>::get(model, v).ok_or("missing version in chain")?;
-				ensure!(record.parent == parent, "version does not link to its parent");
-				ensure!((v == 0) == record.round.is_none(), "only version 0 has no round");
+				ensure!(
+					record.parent == parent,
+					"version does not link to its parent"
+				);
+				ensure!(
+					(v == 0) == record.round.is_none(),
+					"only version 0 has no round"
+				);
 				parent = Some(record.hash);
 			}
-			ensure!(parent == Some(info.version_hash), "model hash is not the chain head");
+			ensure!(
+				parent == Some(info.version_hash),
+				"model hash is not the chain head"
+			);
 			ensure!(
 				Versions::<T>::get(model, info.version.saturating_add(1)).is_none(),
 				"version beyond the chain head"

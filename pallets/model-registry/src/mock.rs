@@ -83,7 +83,9 @@ pub const BOB: AccountId = 2;
 pub const POOR: AccountId = 3;
 
 pub fn new_test_ext() -> sp_io::TestExternalities {
-	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	let mut storage = frame_system::GenesisConfig::<Test>::default()
+		.build_storage()
+		.unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: vec![(ALICE, 10_000), (BOB, 10_000), (POOR, 50)],
 		..Default::default()

@@ -17,7 +17,12 @@ fn config() -> TrainingConfig<Balance> {
 
 fn register(owner: AccountId) -> u32 {
 	let id = NextModelId::<Test>::get();
-	assert_ok!(ModelRegistry::register_model(RuntimeOrigin::signed(owner), config(), INITIAL, None));
+	assert_ok!(ModelRegistry::register_model(
+		RuntimeOrigin::signed(owner),
+		config(),
+		INITIAL,
+		None
+	));
 	id
 }
 
@@ -37,13 +42,21 @@ fn register_stores_model_version_zero_and_holds_deposit() {
 		assert_eq!(info.version, 0);
 		assert_eq!(info.version_hash, INITIAL);
 		let v0 = Versions::<Test>::get(0, 0).unwrap();
-		assert_eq!((v0.hash, v0.parent, v0.round, v0.block), (INITIAL, None, None, 1));
+		assert_eq!(
+			(v0.hash, v0.parent, v0.round, v0.block),
+			(INITIAL, None, None, 1)
+		);
 		assert_eq!(held(ALICE), 100);
 		assert_eq!(NextModelId::<Test>::get(), 1);
 		assert_eq!(activated(), vec![0]);
 		System::assert_last_event(
-			Event::ModelRegistered { model: 0, owner: ALICE, parameter_count: 7850, initial_hash: INITIAL }
-				.into(),
+			Event::ModelRegistered {
+				model: 0,
+				owner: ALICE,
+				parameter_count: 7850,
+				initial_hash: INITIAL,
+			}
+			.into(),
 		);
 		assert_ok!(ModelRegistry::do_try_state());
 	});
@@ -53,24 +66,67 @@ fn register_stores_model_version_zero_and_holds_deposit() {
 fn register_rejects_every_kind_of_invalid_config() {
 	new_test_ext().execute_with(|| {
 		let cases: Vec<(TrainingConfig<Balance>, Error<Test>)> = vec![
-			({ let mut c = config(); c.architecture.classes = 1; c }, Error::InvalidArchitecture),
 			(
-				{ let mut c = config(); c.architecture.kind = ModelKind::Mlp { hidden: [0, 8] }; c },
+				{
+					let mut c = config();
+					c.architecture.classes = 1;
+					c
+				},
 				Error::InvalidArchitecture,
 			),
-			({ let mut c = config(); c.hyper_params.batch_size = 0; c }, Error::InvalidHyperParams),
 			(
-				{ let mut c = config(); c.schedule = Schedule::Sync { commit_blocks: 0, reveal_blocks: 1, aggregate_blocks: 1, min_updates: 3 }; c },
+				{
+					let mut c = config();
+					c.architecture.kind = ModelKind::Mlp { hidden: [0, 8] };
+					c
+				},
+				Error::InvalidArchitecture,
+			),
+			(
+				{
+					let mut c = config();
+					c.hyper_params.batch_size = 0;
+					c
+				},
+				Error::InvalidHyperParams,
+			),
+			(
+				{
+					let mut c = config();
+					c.schedule = Schedule::Sync {
+						commit_blocks: 0,
+						reveal_blocks: 1,
+						aggregate_blocks: 1,
+						min_updates: 3,
+					};
+					c
+				},
 				Error::InvalidSchedule,
 			),
-			({ let mut c = config(); c.reward_split.trainers -= 1; c }, Error::InvalidRewardSplit),
+			(
+				{
+					let mut c = config();
+					c.reward_split.trainers -= 1;
+					c
+				},
+				Error::InvalidRewardSplit,
+			),
 			(
 				// Krum with f = 1 needs 5 updates; the schedule guarantees 3.
-				{ let mut c = config(); c.aggregation = AggregationSpec::plain(AggregationRule::Krum { f: 1 }); c },
+				{
+					let mut c = config();
+					c.aggregation = AggregationSpec::plain(AggregationRule::Krum { f: 1 });
+					c
+				},
 				Error::RuleNeedsMoreUpdates,
 			),
 			(
-				{ let mut c = config(); c.aggregation = AggregationSpec::plain(AggregationRule::TrimmedMean { beta: 600_000_000 }); c },
+				{
+					let mut c = config();
+					c.aggregation =
+						AggregationSpec::plain(AggregationRule::TrimmedMean { beta: 600_000_000 });
+					c
+				},
 				Error::InvalidRuleParams,
 			),
 		];
@@ -102,27 +158,57 @@ fn register_needs_the_deposit_and_a_signed_origin() {
 fn pause_resume_retire_lifecycle() {
 	new_test_ext().execute_with(|| {
 		let id = register(ALICE);
-		assert_noop!(ModelRegistry::pause_model(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
-		assert_noop!(ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), 9), Error::<Test>::UnknownModel);
-		assert_noop!(ModelRegistry::resume_model(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotPaused);
+		assert_noop!(
+			ModelRegistry::pause_model(RuntimeOrigin::signed(BOB), id),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), 9),
+			Error::<Test>::UnknownModel
+		);
+		assert_noop!(
+			ModelRegistry::resume_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotPaused
+		);
 
 		assert_ok!(ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id));
 		assert_eq!(Models::<Test>::get(id).unwrap().status, ModelStatus::Paused);
 		System::assert_last_event(Event::ModelPaused { model: id }.into());
-		assert_noop!(ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotActive);
+		assert_noop!(
+			ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotActive
+		);
 
-		assert_ok!(ModelRegistry::resume_model(RuntimeOrigin::signed(ALICE), id));
+		assert_ok!(ModelRegistry::resume_model(
+			RuntimeOrigin::signed(ALICE),
+			id
+		));
 		assert_eq!(Models::<Test>::get(id).unwrap().status, ModelStatus::Active);
 		assert_eq!(activated(), vec![id, id]);
 		System::assert_last_event(Event::ModelResumed { model: id }.into());
 
-		assert_noop!(ModelRegistry::retire_model(RuntimeOrigin::signed(BOB), id), Error::<Test>::NotOwner);
-		assert_ok!(ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id));
+		assert_noop!(
+			ModelRegistry::retire_model(RuntimeOrigin::signed(BOB), id),
+			Error::<Test>::NotOwner
+		);
+		assert_ok!(ModelRegistry::retire_model(
+			RuntimeOrigin::signed(ALICE),
+			id
+		));
 		assert_eq!(held(ALICE), 0);
 		System::assert_last_event(Event::ModelRetired { model: id }.into());
-		assert_noop!(ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id), Error::<Test>::AlreadyRetired);
-		assert_noop!(ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotActive);
-		assert_noop!(ModelRegistry::resume_model(RuntimeOrigin::signed(ALICE), id), Error::<Test>::NotPaused);
+		assert_noop!(
+			ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::AlreadyRetired
+		);
+		assert_noop!(
+			ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotActive
+		);
+		assert_noop!(
+			ModelRegistry::resume_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::NotPaused
+		);
 		assert_ok!(ModelRegistry::do_try_state());
 	});
 }
@@ -149,10 +235,20 @@ fn update_config_validates_and_keeps_the_architecture() {
 			ModelRegistry::update_config(RuntimeOrigin::signed(ALICE), id, invalid),
 			Error::<Test>::InvalidHyperParams
 		);
-		assert_ok!(ModelRegistry::update_config(RuntimeOrigin::signed(ALICE), id, new));
-		assert_eq!(Models::<Test>::get(id).unwrap().config.reward_per_round, 5_000);
+		assert_ok!(ModelRegistry::update_config(
+			RuntimeOrigin::signed(ALICE),
+			id,
+			new
+		));
+		assert_eq!(
+			Models::<Test>::get(id).unwrap().config.reward_per_round,
+			5_000
+		);
 		System::assert_last_event(Event::ConfigUpdated { model: id }.into());
-		assert_ok!(ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id));
+		assert_ok!(ModelRegistry::retire_model(
+			RuntimeOrigin::signed(ALICE),
+			id
+		));
 		assert_noop!(
 			ModelRegistry::update_config(RuntimeOrigin::signed(ALICE), id, new),
 			Error::<Test>::AlreadyRetired
@@ -169,18 +265,30 @@ fn version_chain_links_parent_to_child() {
 		System::set_block_number(9);
 		assert_eq!(ModelRegistry::append_version(id, 1, [2; 32]), Some(2));
 		let v2 = Versions::<Test>::get(id, 2).unwrap();
-		assert_eq!((v2.hash, v2.parent, v2.round, v2.block), ([2; 32], Some([1; 32]), Some(1), 9));
+		assert_eq!(
+			(v2.hash, v2.parent, v2.round, v2.block),
+			([2; 32], Some([1; 32]), Some(1), 9)
+		);
 		assert_eq!(Versions::<Test>::get(id, 1).unwrap().parent, Some(INITIAL));
 		let view = ModelRegistry::model(id).unwrap();
 		assert_eq!((view.version, view.version_hash), (2, [2; 32]));
 		System::assert_last_event(
-			Event::VersionAppended { model: id, version: 2, round: 1, hash: [2; 32], parent: [1; 32] }
-				.into(),
+			Event::VersionAppended {
+				model: id,
+				version: 2,
+				round: 1,
+				hash: [2; 32],
+				parent: [1; 32],
+			}
+			.into(),
 		);
 		assert_ok!(ModelRegistry::do_try_state());
 		// Unknown and retired models take no versions.
 		assert_eq!(ModelRegistry::append_version(42, 0, [3; 32]), None);
-		assert_ok!(ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id));
+		assert_ok!(ModelRegistry::retire_model(
+			RuntimeOrigin::signed(ALICE),
+			id
+		));
 		assert_eq!(ModelRegistry::append_version(id, 2, [3; 32]), None);
 		assert_eq!(ModelRegistry::model(id).unwrap().version, 2);
 	});

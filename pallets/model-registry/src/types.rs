@@ -1,11 +1,15 @@
 //! Storage types of the model registry.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use fedledger_primitives::{model::TrainingConfig, traits::ModelStatus, Digest, RoundIndex, VersionIndex};
+use fedledger_primitives::{
+	model::TrainingConfig, traits::ModelStatus, Digest, RoundIndex, VersionIndex,
+};
 use scale_info::TypeInfo;
 
 /// A registered model.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	/// Who registered the model: may pause, resume, retire and reconfigure it; earns the owner
 	/// share of each round's reward.
@@ -30,7 +34,9 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 }
 
 /// One link of a model's version chain.
-#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct VersionRecord<BlockNumber> {
 	/// sha3-256 of this version's weights (canonical codec bytes).
 	pub hash: Digest,
