@@ -78,6 +78,8 @@ impl pallet_contribution_rewards::Config for Test {
 	type EmissionPerRound = frame_support::traits::ConstU128<0>;
 	type Models = ModelRegistry;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RegistryModels;
 }
 
 impl pallet_gradient_commitments::Config for Test {

@@ -2,8 +2,9 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::traits::fungible::Mutate;
+use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
 
 fn funded_owner<T: Config>() -> T::AccountId
 where
