@@ -14,5 +14,11 @@ cargo build --release --locked -p fedledger-node
 echo "== cargo test (release, every crate but the node binary, which the end-to-end tests cover)"
 cargo test --release --locked --workspace --exclude fedledger-node
 
+echo "== pallet benchmarks, run as tests in the pallets' mock runtimes"
+cargo test --release --locked -p pallet-model-registry -p pallet-gradient-commitments \
+	-p pallet-contribution-rewards \
+	--features pallet-model-registry/runtime-benchmarks,pallet-gradient-commitments/runtime-benchmarks,pallet-contribution-rewards/runtime-benchmarks \
+	benchmark
+
 echo "== end-to-end tests (scripts/e2e, real nodes on loopback)"
 (cd scripts/e2e && npm test)
