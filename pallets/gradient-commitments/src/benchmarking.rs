@@ -78,6 +78,20 @@ where
 	who
 }
 
+/// A funded account registered as FL validator with the minimum bond.
+fn registered_validator<T: Config>(index: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who = funded::<T>("validator", index);
+	Pallet::<T>::register_validator(
+		RawOrigin::Signed(who.clone()).into(),
+		T::MinValidatorBond::get(),
+	)
+	.expect("funded validator registers");
+	who
+}
+
 fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: Phase) {
 	Rounds::<T>::mutate(model, round, |info| {
 		if let Some(info) = info {
@@ -131,12 +145,7 @@ mod benchmarks {
 	#[benchmark]
 	fn register_validator() {
 		for i in 1..T::MaxValidators::get() {
-			let v = funded::<T>("validator", i);
-			Pallet::<T>::register_validator(
-				RawOrigin::Signed(v).into(),
-				T::MinValidatorBond::get(),
-			)
-			.unwrap();
+			registered_validator::<T>(i);
 		}
 		let who = funded::<T>("validator", 0);
 		#[extrinsic_call]
@@ -147,19 +156,9 @@ mod benchmarks {
 	#[benchmark]
 	fn unregister_validator() {
 		for i in 1..T::MaxValidators::get() {
-			let v = funded::<T>("validator", i);
-			Pallet::<T>::register_validator(
-				RawOrigin::Signed(v).into(),
-				T::MinValidatorBond::get(),
-			)
-			.unwrap();
+			registered_validator::<T>(i);
 		}
-		let who = funded::<T>("validator", 0);
-		Pallet::<T>::register_validator(
-			RawOrigin::Signed(who.clone()).into(),
-			T::MinValidatorBond::get(),
-		)
-		.unwrap();
+		let who = registered_validator::<T>(0);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 		assert!(!ActiveValidators::<T>::get().contains(&who));
@@ -167,12 +166,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn withdraw_validator_bond() {
-		let who = funded::<T>("validator", 0);
-		Pallet::<T>::register_validator(
-			RawOrigin::Signed(who.clone()).into(),
-			T::MinValidatorBond::get(),
-		)
-		.unwrap();
+		let who = registered_validator::<T>(0);
 		Pallet::<T>::unregister_validator(RawOrigin::Signed(who.clone()).into()).unwrap();
 		let later =
 			frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingDelay::get());
@@ -249,12 +243,7 @@ mod benchmarks {
 		let model = create_model::<T>(config);
 		let round = open_round::<T>(model);
 		for i in 0..T::MaxValidators::get() {
-			let v = funded::<T>("validator", i);
-			Pallet::<T>::register_validator(
-				RawOrigin::Signed(v).into(),
-				T::MinValidatorBond::get(),
-			)
-			.unwrap();
+			registered_validator::<T>(i);
 		}
 		let who = bonded_trainer::<T>(model, 0);
 		let fillers: Vec<T::AccountId> = (1..k).map(|i| account("filler", i, 0)).collect();
