@@ -4,6 +4,8 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod fl_rpc;
+mod fl_worker;
 mod rpc;
 mod service;
 

@@ -15,9 +15,12 @@ pub struct FullDeps<C, P> {
 	pub client: Arc<C>,
 	/// The transaction pool.
 	pub pool: Arc<P>,
+	/// The FL worker's store and status (absent with `--fl-disable`).
+	pub fl: Option<crate::fl_worker::FlShared>,
 }
 
-/// Builds the RPC extensions: account nonces (`system_accountNextIndex`) and fee queries.
+/// Builds the RPC extensions: account nonces (`system_accountNextIndex`), fee queries and
+/// the `fedledger_*` methods of the FL worker.
 pub fn create_full<C, P>(
 	deps: FullDeps<C, P>,
 ) -> Result<RpcModule<()>, Box<dyn std::error::Error + Send + Sync>>
@@ -34,10 +37,14 @@ where
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let mut module = RpcModule::new(());
-	let FullDeps { client, pool } = deps;
+	let FullDeps { client, pool, fl } = deps;
 
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client).into_rpc())?;
+	if let Some(shared) = fl {
+		use crate::fl_rpc::{FlApiServer, FlRpc};
+		module.merge(FlRpc::new(shared).into_rpc())?;
+	}
 
 	Ok(module)
 }

@@ -143,6 +143,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	fl: crate::cli::FlArgs,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -229,13 +230,23 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 
+	// The FL worker's files live next to the database, under the chain's directory.
+	let fl_shared = if fl.fl_disable {
+		None
+	} else {
+		let chain_dir = config.base_path.config_dir(config.chain_spec.id());
+		Some(crate::fl_worker::open_store(&chain_dir).map_err(ServiceError::Other)?)
+	};
+
 	let rpc_builder = {
 		let client = client.clone();
 		let pool = transaction_pool.clone();
+		let fl_shared = fl_shared.clone();
 		Box::new(move |_| {
 			let deps = crate::rpc::FullDeps {
 				client: client.clone(),
 				pool: pool.clone(),
+				fl: fl_shared.clone(),
 			};
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
@@ -256,6 +267,19 @@ pub fn new_full<
 		telemetry: telemetry.as_mut(),
 		tracing_execute_block: None,
 	})?;
+
+	if let Some(shared) = &fl_shared {
+		crate::fl_worker::spawn(
+			&fl,
+			shared,
+			client.clone(),
+			transaction_pool.clone(),
+			keystore_container.keystore(),
+			prometheus_registry.as_ref(),
+			&task_manager.spawn_handle(),
+		)
+		.map_err(ServiceError::Other)?;
+	}
 
 	if role.is_authority() {
 		let proposer_factory = sc_basic_authorship::ProposerFactory::new(

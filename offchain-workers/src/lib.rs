@@ -2,7 +2,7 @@
 //!
 //! Everything here runs outside the runtime, with native threads: the canonical codec bridged
 //! to `ndarray`, local training, robust aggregation, attacks (for tests and simulation),
-//! attribution scorers, data loading, and `fedledger-sim`.
+//! attribution scorers, data loading, `fedledger-sim`, and the node-side [`worker`].
 
 pub mod aggregation;
 pub mod attacks;
@@ -11,3 +11,4 @@ pub mod model;
 pub mod scoring;
 pub mod sim;
 pub mod training;
+pub mod worker;

@@ -20,7 +20,7 @@ use super::{
 	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, InherentDataExt, Nonce,
 	Runtime, RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
 };
-use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
+use fedledger_primitives::{Digest, ModelId, RoundIndex, VersionIndex};
 use fedledger_runtime_api::{Attribution, ModelInfo, RoundInfo, UpdateRecord, VersionRecord};
 
 impl_runtime_apis! {
@@ -310,6 +310,22 @@ impl_runtime_apis! {
 
 		fn attribution(model: ModelId, who: AccountId) -> Attribution<Balance> {
 			pallet_contribution_rewards::Attributions::<Runtime>::get(model, who)
+		}
+
+		fn round(model: ModelId, round: RoundIndex) -> Option<RoundInfo<Balance, BlockNumber>> {
+			pallet_gradient_commitments::Rounds::<Runtime>::get(model, round)
+		}
+
+		fn trainer_bond(model: ModelId, who: AccountId) -> Option<Balance> {
+			pallet_gradient_commitments::TrainerBonds::<Runtime>::get(model, who).map(|b| b.amount)
+		}
+
+		fn commitment(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest> {
+			pallet_gradient_commitments::Commitments::<Runtime>::get((model, round), who)
+		}
+
+		fn reported_hash(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest> {
+			pallet_gradient_commitments::Reports::<Runtime>::get((model, round), who).map(|r| r.model_hash)
 		}
 	}
 

@@ -17,7 +17,6 @@ use pallet_gradient_commitments::{Phase, Rounds};
 use sp_keyring::Sr25519Keyring;
 
 const PARAMS: usize = 7850;
-const INITIAL: Digest = [1u8; 32];
 
 fn account(k: Sr25519Keyring) -> AccountId {
 	k.to_account_id()
@@ -80,10 +79,12 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 		.map(account);
 
 		let config = TrainingConfig::example(784, 10, 3, 100 * UNIT);
+		let weights = tensor_codec::encode_zeros(7850).unwrap();
+		let initial = tensor_codec::digest(&weights);
 		assert_ok!(ModelRegistry::register_model(
 			RuntimeOrigin::signed(owner.clone()),
 			config,
-			INITIAL,
+			weights.try_into().unwrap(),
 			None
 		));
 		assert_ok!(ContributionRewards::fund_model(
@@ -105,7 +106,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			));
 		}
 
-		let mut parent = INITIAL;
+		let mut parent = initial;
 		for round in 0..2u32 {
 			run_to(System::block_number() + 1);
 			let info = Rounds::<Runtime>::get(0, round).expect("round opened");

@@ -5,6 +5,7 @@
 //! fedledger-sim run --attack alie --rule median --bucketing 2 --partition dir0.5
 //! fedledger-sim sweep --attacks none,ipm --rules fedavg,krum --partitions iid,dir0.5
 //! fedledger-sim aggregate --rule median u1.fltc u2.fltc u3.fltc
+//! fedledger-sim evaluate --weights model.fltc          # e.g. weights from fedledger_modelWeights
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -41,6 +42,22 @@ enum Cmd {
 	Sweep(SweepArgs),
 	/// Rebuild an aggregate from update payloads (canonical codec) and print its sha3-256.
 	Aggregate(AggregateArgs),
+	/// Test accuracy and loss of model weights (canonical codec) on the Fashion-MNIST test
+	/// split, as one JSON line.
+	Evaluate(EvaluateArgs),
+}
+
+#[derive(Args)]
+struct EvaluateArgs {
+	/// Weights file in the canonical codec (raw bytes, or `0x…` hex as the RPC returns).
+	#[arg(long)]
+	weights: PathBuf,
+	/// Directory of the Fashion-MNIST IDX files.
+	#[arg(long, default_value = "/usr/share/datasets/fashion-mnist")]
+	data: PathBuf,
+	/// Hidden-layer widths of an MLP, comma-separated; none for logistic regression.
+	#[arg(long, value_delimiter = ',')]
+	hidden: Vec<usize>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -262,7 +279,53 @@ fn main() -> Result<()> {
 		Cmd::Run(a) => cmd_run(a),
 		Cmd::Sweep(a) => cmd_sweep(a),
 		Cmd::Aggregate(a) => cmd_aggregate(a),
+		Cmd::Evaluate(a) => cmd_evaluate(a),
 	}
+}
+
+fn cmd_evaluate(a: EvaluateArgs) -> Result<()> {
+	use fedledger_offchain_workers::model::Architecture;
+	use fedledger_primitives::tensor_codec;
+
+	let raw = std::fs::read(&a.weights)
+		.with_context(|| format!("{}: cannot read", a.weights.display()))?;
+	let text = std::str::from_utf8(&raw).map(str::trim).ok();
+	let bytes = match text.and_then(|t| t.strip_prefix("0x")) {
+		Some(hex) => fedledger_offchain_workers::worker::store::from_hex(hex)
+			.with_context(|| format!("{}: invalid hex", a.weights.display()))?,
+		None => raw,
+	};
+	let weights = tensor_codec::decode(&bytes, u32::MAX).map_err(|e| {
+		anyhow::anyhow!(
+			"{}: not a canonical tensor payload: {e:?}",
+			a.weights.display()
+		)
+	})?;
+	let test = load_fashion_mnist(&a.data, Split::Test)
+		.with_context(|| format!("{}: loading the test split", a.data.display()))?;
+	let arch = if a.hidden.is_empty() {
+		Architecture::logistic_regression(test.feature_count(), test.classes())
+	} else {
+		Architecture::mlp(test.feature_count(), &a.hidden, test.classes())
+	}?;
+	if arch.param_count() != weights.values.len() {
+		bail!(
+			"{}: {} parameters, the architecture (hidden {:?}) has {}",
+			a.weights.display(),
+			weights.values.len(),
+			a.hidden,
+			arch.param_count()
+		);
+	}
+	let params = ndarray::Array1::from(weights.values);
+	let eval = arch.evaluate(params.view(), test.features(), test.labels())?;
+	println!(
+		"{{\"accuracy\":{:.6},\"loss\":{:.6},\"samples\":{}}}",
+		eval.accuracy,
+		eval.loss,
+		test.len()
+	);
+	Ok(())
 }
 
 fn load(common: &Common) -> Result<SimData> {

@@ -61,6 +61,7 @@ impl pallet_model_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = frame_support::traits::ConstU128<10>;
+	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
 	type Activation = ();
 	type WeightInfo = ();
 }
@@ -114,7 +115,15 @@ impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for Regis
 /// Registers a model owned by `owner`.
 pub fn register_model_as(owner: AccountId, config: TrainingConfig<Balance>) -> ModelId {
 	let id = pallet_model_registry::NextModelId::<Test>::get();
-	ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, [1; 32], None)
+	let count = config
+		.architecture
+		.parameter_count()
+		.expect("valid architecture");
+	let weights = fedledger_primitives::tensor_codec::encode_zeros(count)
+		.unwrap()
+		.try_into()
+		.unwrap();
+	ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, weights, None)
 		.expect("owners are funded and configs valid");
 	id
 }

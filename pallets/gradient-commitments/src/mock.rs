@@ -68,6 +68,7 @@ impl pallet_model_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = ModelDeposit;
+	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
 	type Activation = GradientCommitments;
 	type WeightInfo = ();
 }
@@ -108,7 +109,24 @@ pub const VALIDATORS: [AccountId; 4] = [20, 21, 22, 23];
 pub const POOR: AccountId = 99;
 
 /// The initial weights' hash of every test model.
-pub const INITIAL: Digest = [7u8; 32];
+/// Version-0 weights of every model registered here: zeros in the canonical codec.
+pub fn initial_weights(
+	config: &TrainingConfig<Balance>,
+) -> pallet_model_registry::InitialWeightsOf<Test> {
+	let count = config
+		.architecture
+		.parameter_count()
+		.expect("valid architecture");
+	tensor_codec::encode_zeros(count)
+		.unwrap()
+		.try_into()
+		.unwrap()
+}
+
+/// The hash of version 0 of the 784 → 10 models the tests register.
+pub fn initial_hash() -> Digest {
+	tensor_codec::digest(&tensor_codec::encode_zeros(7850).unwrap())
+}
 
 /// A valid configuration for a 4-input, 2-class logistic model (10 parameters).
 pub fn config(min_updates: u32) -> TrainingConfig<Balance> {
@@ -162,7 +180,8 @@ pub fn commitment_of(payload: &[u8], salt: [u8; 32], who: AccountId) -> Digest {
 /// Registers a model owned by `OWNER` and funds its pool with `pool`.
 pub fn register_model(config: TrainingConfig<Balance>, pool: Balance) -> ModelId {
 	let id = pallet_model_registry::NextModelId::<Test>::get();
-	ModelRegistry::register_model(RuntimeOrigin::signed(OWNER), config, INITIAL, None).unwrap();
+	let weights = initial_weights(&config);
+	ModelRegistry::register_model(RuntimeOrigin::signed(OWNER), config, weights, None).unwrap();
 	if pool > 0 {
 		ContributionRewards::fund_model(RuntimeOrigin::signed(OWNER), id, pool).unwrap();
 	}
@@ -176,7 +195,8 @@ pub struct RegistryModels;
 impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for RegistryModels {
 	fn create_model(owner: AccountId, config: TrainingConfig<Balance>) -> ModelId {
 		let id = pallet_model_registry::NextModelId::<Test>::get();
-		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, INITIAL, None)
+		let weights = initial_weights(&config);
+		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, weights, None)
 			.expect("benchmark owners are funded and configs valid");
 		id
 	}

@@ -255,7 +255,7 @@ fn rounds_move_through_their_phases_by_schedule() {
 				info.base_version,
 				info.base_hash
 			),
-			(Phase::Commit, 5, 0, INITIAL)
+			(Phase::Commit, 5, 0, initial_hash())
 		);
 		run_to_block(4);
 		assert_eq!(phase(model, 0), Phase::Commit);
@@ -472,7 +472,7 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 		let v1 = Versions::<Test>::get(model, 1).unwrap();
 		assert_eq!(
 			(v1.hash, v1.parent, v1.round),
-			(new_hash, Some(INITIAL), Some(0))
+			(new_hash, Some(initial_hash()), Some(0))
 		);
 		System::assert_has_event(
 			Event::RoundFinalized {

@@ -22,12 +22,35 @@ fn example_config<T: Config>() -> TrainingConfig<BalanceOf<T>> {
 	TrainingConfig::example(784, 10, 3, 1_000u32.into())
 }
 
+/// Zero weights in the canonical codec for `config`.
+fn initial_weights<T: Config>(config: &TrainingConfig<BalanceOf<T>>) -> InitialWeightsOf<T> {
+	let count = config
+		.architecture
+		.parameter_count()
+		.expect("valid architecture");
+	let bytes = tensor_codec::encode_f32(&alloc::vec![0.0; count as usize], &[count])
+		.expect("finite zeros encode");
+	bytes
+		.try_into()
+		.expect("the example model fits MaxWeightsLen")
+}
+
+/// A logistic-regression config over `inputs` features and 2 classes whose weights payload
+/// is at most `len` bytes (`32 + 4·(2·inputs + 2)`): the largest such model.
+fn config_for_len<T: Config>(len: u32) -> TrainingConfig<BalanceOf<T>> {
+	let params = (len.saturating_sub(tensor_codec::HEADER_LEN as u32) / 4).max(4);
+	let inputs = (params - 2) / 2;
+	TrainingConfig::example(inputs, 2, 3, 1_000u32.into())
+}
+
 fn registered_model<T: Config>(owner: &T::AccountId) -> ModelId {
 	let id = NextModelId::<T>::get();
+	let config = example_config::<T>();
+	let weights = initial_weights::<T>(&config);
 	Pallet::<T>::register_model(
 		RawOrigin::Signed(owner.clone()).into(),
-		example_config::<T>(),
-		[1; 32],
+		config,
+		weights,
 		Some([2; 32]),
 	)
 	.expect("a funded owner registers a valid model");
@@ -38,14 +61,18 @@ fn registered_model<T: Config>(owner: &T::AccountId) -> ModelId {
 mod benchmarks {
 	use super::*;
 
+	/// `l`: length of the initial-weights payload in bytes (validation and hashing are
+	/// linear in it).
 	#[benchmark]
-	fn register_model() {
+	fn register_model(l: Linear<48, { T::MaxWeightsLen::get() }>) {
 		let owner = funded_owner::<T>();
+		let config = config_for_len::<T>(l);
+		let weights = initial_weights::<T>(&config);
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(owner.clone()),
-			example_config::<T>(),
-			[1; 32],
+			config,
+			weights,
 			Some([2; 32]),
 		);
 		assert!(Models::<T>::contains_key(0));

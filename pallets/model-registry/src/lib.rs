@@ -24,12 +24,14 @@
 //!
 //! ## Calls
 //!
-//! - [`Pallet::register_model`] — origin: any signed account. Validates the configuration,
-//!   holds the deposit, stores the model as `Active` with version 0, and schedules its first
-//!   round. Errors: [`Error::InvalidArchitecture`], [`Error::InvalidHyperParams`],
+//! - [`Pallet::register_model`] — origin: any signed account. Validates the configuration
+//!   and the initial weights, holds the deposit, stores the model as `Active` with version 0
+//!   (the sha3-256 of the initial weights), and schedules its first round. The weights
+//!   themselves are not stored: they stay in the block body, where every node reads them to
+//!   rebuild version 0. Errors: [`Error::InvalidArchitecture`], [`Error::InvalidHyperParams`],
 //!   [`Error::InvalidSchedule`], [`Error::InvalidRewardSplit`], [`Error::RuleNeedsMoreUpdates`],
-//!   [`Error::InvalidRuleParams`], [`Error::InsufficientDeposit`]. Event:
-//!   [`Event::ModelRegistered`].
+//!   [`Error::InvalidRuleParams`], [`Error::MalformedWeights`], [`Error::WeightsShapeMismatch`],
+//!   [`Error::InsufficientDeposit`]. Event: [`Event::ModelRegistered`].
 //! - [`Pallet::pause_model`] — origin: the owner. `Active` → `Paused`: the round in flight
 //!   finishes, no new round opens. Errors: [`Error::UnknownModel`], [`Error::NotOwner`],
 //!   [`Error::NotActive`]. Event: [`Event::ModelPaused`].
@@ -71,6 +73,7 @@ pub mod weights;
 use fedledger_primitives::{
 	model::{ConfigError, TrainingConfig},
 	rules::RuleConfigError,
+	tensor_codec,
 	traits::{ModelActivation, ModelProvider, ModelStatus, ModelView},
 	Digest, ModelId, RoundIndex, VersionIndex,
 };
@@ -82,6 +85,9 @@ use frame_support::traits::{
 /// The balance type of the currency the deposit is held in.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Initial weights as passed to [`Pallet::register_model`]: canonical tensor codec bytes.
+pub type InitialWeightsOf<T> = frame_support::BoundedVec<u8, <T as Config>::MaxWeightsLen>;
 
 /// A model as stored for runtime `T`.
 pub type ModelInfoOf<T> = ModelInfo<
@@ -124,6 +130,11 @@ pub mod pallet {
 		/// Deposit held from the owner for each registered model, until it is retired.
 		#[pallet::constant]
 		type ModelDeposit: Get<BalanceOf<Self>>;
+
+		/// Longest initial-weights payload `register_model` accepts, in bytes (bounds the
+		/// extrinsic; the weights are hashed, not stored).
+		#[pallet::constant]
+		type MaxWeightsLen: Get<u32>;
 
 		/// Told when a model becomes trainable (registered or resumed).
 		type Activation: ModelActivation;
@@ -215,6 +226,11 @@ pub mod pallet {
 		InsufficientDeposit,
 		/// No more model ids.
 		ModelIdOverflow,
+		/// The initial weights are not a canonical tensor payload (bad header, trailing
+		/// bytes, NaN or infinite values, …).
+		MalformedWeights,
+		/// The initial weights do not have the architecture's parameter count.
+		WeightsShapeMismatch,
 	}
 
 	#[pallet::hooks]
@@ -231,18 +247,27 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Registers a model with its training configuration and initial weights.
 		///
-		/// Origin: any signed account, which becomes the owner. Holds
-		/// [`Config::ModelDeposit`]; the first round is scheduled right away.
+		/// Origin: any signed account, which becomes the owner. `initial_weights` are the
+		/// version-0 parameters in the canonical tensor codec; only their sha3-256 is stored.
+		/// Holds [`Config::ModelDeposit`]; the first round is scheduled right away.
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register_model())]
+		#[pallet::weight(T::WeightInfo::register_model(initial_weights.len() as u32))]
 		pub fn register_model(
 			origin: OriginFor<T>,
 			config: TrainingConfig<BalanceOf<T>>,
-			initial_hash: Digest,
+			initial_weights: InitialWeightsOf<T>,
 			validation_set_hash: Option<Digest>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
 			let parameter_count = config.validate().map_err(Error::<T>::from)?;
+			// The length check in `validate` already bounds the work by the payload's size.
+			let header = tensor_codec::validate(&initial_weights, u32::MAX)
+				.map_err(|_| Error::<T>::MalformedWeights)?;
+			ensure!(
+				header.param_count == parameter_count,
+				Error::<T>::WeightsShapeMismatch
+			);
+			let initial_hash = tensor_codec::digest(&initial_weights);
 			let model = NextModelId::<T>::get();
 			let next = model.checked_add(1).ok_or(Error::<T>::ModelIdOverflow)?;
 			let deposit = T::ModelDeposit::get();

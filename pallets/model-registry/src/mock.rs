@@ -73,8 +73,17 @@ impl pallet_model_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = ModelDeposit;
+	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
 	type Activation = RecordActivation;
 	type WeightInfo = ();
+}
+
+/// Version-0 weights of the tests' 784 → 10 logistic model, in the canonical codec.
+pub fn weights() -> crate::InitialWeightsOf<Test> {
+	fedledger_primitives::tensor_codec::encode_f32(&[0.01; 7850], &[7850])
+		.unwrap()
+		.try_into()
+		.unwrap()
 }
 
 pub const ALICE: AccountId = 1;

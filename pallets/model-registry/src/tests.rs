@@ -4,12 +4,16 @@ use crate::{mock::*, Error, Event, Models, NextModelId, Versions};
 use fedledger_primitives::{
 	model::{ModelKind, Schedule, TrainingConfig},
 	rules::{AggregationRule, AggregationSpec},
+	tensor_codec,
 	traits::{ModelProvider, ModelStatus},
 	Digest,
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 
-const INITIAL: Digest = [7u8; 32];
+/// The hash of [`weights`]: version 0 of every model registered here.
+fn initial() -> Digest {
+	tensor_codec::digest(&weights())
+}
 
 fn config() -> TrainingConfig<Balance> {
 	TrainingConfig::example(784, 10, 3, 1_000)
@@ -20,7 +24,7 @@ fn register(owner: AccountId) -> u32 {
 	assert_ok!(ModelRegistry::register_model(
 		RuntimeOrigin::signed(owner),
 		config(),
-		INITIAL,
+		weights(),
 		None
 	));
 	id
@@ -40,11 +44,11 @@ fn register_stores_model_version_zero_and_holds_deposit() {
 		assert_eq!(info.status, ModelStatus::Active);
 		assert_eq!(info.parameter_count, 7850);
 		assert_eq!(info.version, 0);
-		assert_eq!(info.version_hash, INITIAL);
+		assert_eq!(info.version_hash, initial());
 		let v0 = Versions::<Test>::get(0, 0).unwrap();
 		assert_eq!(
 			(v0.hash, v0.parent, v0.round, v0.block),
-			(INITIAL, None, None, 1)
+			(initial(), None, None, 1)
 		);
 		assert_eq!(held(ALICE), 100);
 		assert_eq!(NextModelId::<Test>::get(), 1);
@@ -54,7 +58,7 @@ fn register_stores_model_version_zero_and_holds_deposit() {
 				model: 0,
 				owner: ALICE,
 				parameter_count: 7850,
-				initial_hash: INITIAL,
+				initial_hash: weights(),
 			}
 			.into(),
 		);
@@ -132,7 +136,37 @@ fn register_rejects_every_kind_of_invalid_config() {
 		];
 		for (bad, error) in cases {
 			assert_noop!(
-				ModelRegistry::register_model(RuntimeOrigin::signed(ALICE), bad, INITIAL, None),
+				ModelRegistry::register_model(RuntimeOrigin::signed(ALICE), bad, weights(), None),
+				error
+			);
+		}
+		assert!(activated().is_empty());
+	});
+}
+
+#[test]
+fn register_refuses_malformed_or_misshapen_weights() {
+	new_test_ext().execute_with(|| {
+		let mut truncated = weights().into_inner();
+		truncated.pop();
+		let mut not_finite = weights().into_inner();
+		let last = not_finite.len() - 4;
+		not_finite[last..].copy_from_slice(&f32::NAN.to_le_bytes());
+		let too_small = tensor_codec::encode_f32(&[0.0; 10], &[10]).unwrap();
+		let cases = [
+			(truncated, Error::<Test>::MalformedWeights),
+			(not_finite, Error::<Test>::MalformedWeights),
+			(b"not a tensor".to_vec(), Error::<Test>::MalformedWeights),
+			(too_small, Error::<Test>::WeightsShapeMismatch),
+		];
+		for (bytes, error) in cases {
+			assert_noop!(
+				ModelRegistry::register_model(
+					RuntimeOrigin::signed(ALICE),
+					config(),
+					bytes.try_into().unwrap(),
+					None
+				),
 				error
 			);
 		}
@@ -144,11 +178,11 @@ fn register_rejects_every_kind_of_invalid_config() {
 fn register_needs_the_deposit_and_a_signed_origin() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
-			ModelRegistry::register_model(RuntimeOrigin::signed(POOR), config(), INITIAL, None),
+			ModelRegistry::register_model(RuntimeOrigin::signed(POOR), config(), weights(), None),
 			Error::<Test>::InsufficientDeposit
 		);
 		assert_noop!(
-			ModelRegistry::register_model(RuntimeOrigin::root(), config(), INITIAL, None),
+			ModelRegistry::register_model(RuntimeOrigin::root(), config(), weights(), None),
 			sp_runtime::DispatchError::BadOrigin
 		);
 	});
@@ -269,7 +303,10 @@ fn version_chain_links_parent_to_child() {
 			(v2.hash, v2.parent, v2.round, v2.block),
 			([2; 32], Some([1; 32]), Some(1), 9)
 		);
-		assert_eq!(Versions::<Test>::get(id, 1).unwrap().parent, Some(INITIAL));
+		assert_eq!(
+			Versions::<Test>::get(id, 1).unwrap().parent,
+			Some(initial())
+		);
 		let view = ModelRegistry::model(id).unwrap();
 		assert_eq!((view.version, view.version_hash), (2, [2; 32]));
 		System::assert_last_event(

@@ -12,7 +12,7 @@ use frame_support::{
 
 /// Weight functions needed by this pallet.
 pub trait WeightInfo {
-	fn register_model() -> Weight;
+	fn register_model(l: u32) -> Weight;
 	fn pause_model() -> Weight;
 	fn resume_model() -> Weight;
 	fn retire_model() -> Weight;
@@ -22,8 +22,9 @@ pub trait WeightInfo {
 /// Weights for this pallet, priced with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	fn register_model() -> Weight {
+	fn register_model(l: u32) -> Weight {
 		Weight::from_parts(50_000_000, 4000)
+			.saturating_add(Weight::from_parts(10_000, 0).saturating_mul(l.into()))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(4))
 	}
@@ -50,8 +51,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 }
 
 impl WeightInfo for () {
-	fn register_model() -> Weight {
+	fn register_model(l: u32) -> Weight {
 		Weight::from_parts(50_000_000, 4000)
+			.saturating_add(Weight::from_parts(10_000, 0).saturating_mul(l.into()))
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(4))
 	}

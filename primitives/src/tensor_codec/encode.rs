@@ -94,6 +94,12 @@ pub fn encode_f32(values: &[f32], shape: &[u32]) -> Result<Vec<u8>, CodecError> 
 	Ok(out)
 }
 
+/// A dense f32 payload of `param_count` zeros with shape `[param_count]` (e.g. the initial
+/// weights of a logistic-regression model, or placeholder weights in tests).
+pub fn encode_zeros(param_count: u32) -> Result<Vec<u8>, CodecError> {
+	encode_f32(&alloc::vec![0.0; param_count as usize], &[param_count])
+}
+
 /// Fixed-point payload: `q = round(v · 2^frac_bits)` as i32; values out of i32 range fail
 /// with [`CodecError::ValueOutOfRange`].
 pub fn encode_fixed(values: &[f32], shape: &[u32], frac_bits: u32) -> Result<Vec<u8>, CodecError> {

@@ -39,7 +39,8 @@ mod tests;
 
 pub use decode::{decode, decode_header, decode_into, validate, DecodedTensor};
 pub use encode::{
-	encode, encode_f32, encode_fixed, encode_int8, encode_sparse, encode_topk, Encoding,
+	encode, encode_f32, encode_fixed, encode_int8, encode_sparse, encode_topk, encode_zeros,
+	Encoding,
 };
 pub use error::CodecError;
 

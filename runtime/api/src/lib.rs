@@ -8,7 +8,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::Codec;
-use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
+use fedledger_primitives::{Digest, ModelId, RoundIndex, VersionIndex};
 
 pub use pallet_contribution_rewards::Attribution;
 pub use pallet_gradient_commitments::{Phase, RoundInfo, UpdateRecord};
@@ -16,7 +16,7 @@ pub use pallet_model_registry::{ModelInfo, VersionRecord};
 
 sp_api::decl_runtime_apis! {
 	/// Models, rounds, updates, validators and rewards of fedledger.
-	#[api_version(1)]
+	#[api_version(2)]
 	pub trait FedLedgerApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -50,5 +50,22 @@ sp_api::decl_runtime_apis! {
 
 		/// What `who` earned from `model`, by role.
 		fn attribution(model: ModelId, who: AccountId) -> Attribution<Balance>;
+
+		/// Any round of a model, past or current (v2: the worker rebuilds old versions).
+		#[api_version(2)]
+		fn round(model: ModelId, round: RoundIndex) -> Option<RoundInfo<Balance, BlockNumber>>;
+
+		/// The bond `who` holds for training `model`, if any (v2).
+		#[api_version(2)]
+		fn trainer_bond(model: ModelId, who: AccountId) -> Option<Balance>;
+
+		/// The commitment `who` made in a round, if any (v2: a restarted trainer checks
+		/// what it already submitted).
+		#[api_version(2)]
+		fn commitment(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest>;
+
+		/// The model hash `who` reported for a round, if it reported (v2).
+		#[api_version(2)]
+		fn reported_hash(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest>;
 	}
 }

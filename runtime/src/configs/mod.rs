@@ -154,6 +154,7 @@ impl pallet_model_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = ModelDeposit;
+	type MaxWeightsLen = ConstU32<MAX_PAYLOAD_LEN>;
 	type Activation = GradientCommitments;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
@@ -197,7 +198,15 @@ impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for Bench
 		config: fedledger_primitives::model::TrainingConfig<Balance>,
 	) -> fedledger_primitives::ModelId {
 		let id = pallet_model_registry::NextModelId::<Runtime>::get();
-		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, [0; 32], None)
+		let count = config
+			.architecture
+			.parameter_count()
+			.expect("valid architecture");
+		let weights = fedledger_primitives::tensor_codec::encode_zeros(count)
+			.expect("zeros encode")
+			.try_into()
+			.expect("benchmark models fit MaxWeightsLen");
+		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, weights, None)
 			.expect("benchmark owners are funded and configs valid");
 		id
 	}

@@ -1,0 +1,340 @@
+//! Trainer duties: bond for every model the local data fits, then each round train from the
+//! round's base version, commit, and reveal (sync) or submit against the base (buffered).
+
+use std::time::Instant;
+
+use fedledger_primitives::{
+	model::{ModelKind, TrainingConfig},
+	rules::micro_to_f64,
+	tensor_codec, ModelId, RoundIndex,
+};
+use ndarray::Array1;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use super::consensus::decode_weights;
+use super::store::{from_hex, to_hex, CommitJournal};
+use super::{
+	Balance, BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError,
+};
+use crate::data::Dataset;
+use crate::model::Architecture;
+use crate::training::{train_local, TrainConfig};
+
+/// A poisoning behaviour, for tests and demos only: the node exposes it only in a build with
+/// its `attacks` feature.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Attack {
+	/// Sends the negated honest update.
+	SignFlip,
+	/// Sends the honest update scaled by γ.
+	Scaling(f32),
+	/// Sends Gaussian noise of standard deviation σ instead of an update.
+	Gaussian(f32),
+}
+
+/// A trainer's private data and behaviour.
+pub struct TrainerSetup {
+	/// The local training set (never leaves the node).
+	pub data: Dataset,
+	/// Poisoning, for tests and demos.
+	pub attack: Option<Attack>,
+}
+
+/// The native architecture of an on-chain one.
+pub fn native_architecture(config: &TrainingConfig<Balance>) -> Option<Architecture> {
+	let a = &config.architecture;
+	let (inputs, classes) = (a.input_dim as usize, a.classes as usize);
+	match a.kind {
+		ModelKind::Logistic => Architecture::logistic_regression(inputs, classes).ok(),
+		ModelKind::Mlp { hidden } => {
+			let hidden: Vec<usize> = hidden
+				.iter()
+				.filter(|w| **w > 0)
+				.map(|w| *w as usize)
+				.collect();
+			Architecture::mlp(inputs, &hidden, classes).ok()
+		}
+	}
+}
+
+/// The local-training settings of an on-chain configuration.
+pub fn train_config(config: &TrainingConfig<Balance>) -> TrainConfig {
+	let h = &config.hyper_params;
+	TrainConfig {
+		epochs: h.local_epochs as usize,
+		batch_size: h.batch_size as usize,
+		learning_rate: micro_to_f64(h.learning_rate) as f32,
+		prox_mu: micro_to_f64(h.fedprox_mu) as f32,
+		clip_norm: h.dp.map(|dp| micro_to_f64(dp.clip) as f32),
+		noise_multiplier: h
+			.dp
+			.map_or(0.0, |dp| micro_to_f64(dp.noise_multiplier) as f32),
+	}
+}
+
+/// A per-(account, model, round) training seed: reproducible for one trainer, different
+/// across trainers and rounds.
+fn training_seed(account: &[u8; 32], model: ModelId, round: RoundIndex) -> u64 {
+	let mut buf = b"fedledger/train/v1".to_vec();
+	buf.extend_from_slice(account);
+	buf.extend_from_slice(&model.to_le_bytes());
+	buf.extend_from_slice(&round.to_le_bytes());
+	let h = tensor_codec::sha3_256(&buf);
+	u64::from_le_bytes(h[..8].try_into().expect("8 bytes"))
+}
+
+impl<C: Chain> Worker<C> {
+	fn data_fits(&self, model: &ModelState) -> bool {
+		let Some(setup) = &self.config.trainer else {
+			return false;
+		};
+		let a = &model.config.architecture;
+		a.input_dim as usize == setup.data.feature_count()
+			&& a.classes as usize == setup.data.classes()
+	}
+
+	pub(super) fn trainer_duties(
+		&mut self,
+		at: &BlockRef,
+		models: &[ModelState],
+	) -> Result<(), WorkerError> {
+		let Some(me) = self.config.account else {
+			return Ok(());
+		};
+		let fitting: Vec<&ModelState> = models
+			.iter()
+			.filter(|m| m.active && self.data_fits(m))
+			.collect();
+		for model in fitting {
+			let bond_key = format!("bond-{}", model.id);
+			if self.chain.trainer_bond(at, model.id, &me)?.is_none() {
+				let amount = self.config.trainer_bond;
+				let id = model.id;
+				self.perform(at, &bond_key, |_| {
+					Ok(Some(FlCall::BondTrainer { model: id, amount }))
+				})?;
+				continue;
+			}
+			if self.store.tx(&bond_key)?.is_some() {
+				self.settle(&bond_key)?;
+			}
+			let Some(round) = self.chain.current_round(at, model.id)? else {
+				continue;
+			};
+			match round.phase {
+				RoundPhase::Commit => self.commit(at, &me, &round)?,
+				RoundPhase::Reveal => self.reveal(at, &me, &round)?,
+				RoundPhase::Buffer => self.submit_buffered(at, &me, model, &round)?,
+				_ => {}
+			}
+		}
+		Ok(())
+	}
+
+	/// Trains from `base_hash`'s weights; `None` while those weights are not rebuilt yet.
+	fn train(
+		&mut self,
+		round: &RoundState,
+		base_hash: &[u8; 32],
+		me: &[u8; 32],
+	) -> Result<Option<(Vec<u8>, u32)>, WorkerError> {
+		let err = |message: String| WorkerError::Round {
+			model: round.model,
+			round: round.index,
+			message,
+		};
+		let Some(base_bytes) = self.store.weights(base_hash)? else {
+			return Ok(None);
+		};
+		let base =
+			decode_weights(&base_bytes, round.parameter_count).map_err(|e| err(e.to_string()))?;
+		let arch = native_architecture(&round.config)
+			.ok_or_else(|| err("unsupported architecture".into()))?;
+		let setup = self
+			.config
+			.trainer
+			.as_ref()
+			.expect("trainer duties need a trainer setup");
+		let seed = training_seed(me, round.model, round.index);
+		let started = Instant::now();
+		let update = train_local(
+			&arch,
+			Array1::from(base).view(),
+			&setup.data,
+			&train_config(&round.config),
+			seed,
+		)
+		.map_err(|e| err(format!("training: {e}")))?;
+		let secs = started.elapsed().as_secs_f64();
+		if let Some(m) = &self.metrics {
+			m.training_seconds.observe(secs);
+		}
+		self.timings
+			.entry((round.model, round.index))
+			.or_default()
+			.0 = Some(secs);
+		let delta = match setup.attack {
+			None => update.delta,
+			Some(Attack::SignFlip) => crate::attacks::sign_flip(update.delta.view()),
+			Some(Attack::Scaling(gamma)) => crate::attacks::scaling(update.delta.view(), gamma),
+			Some(Attack::Gaussian(sigma)) => {
+				let mut rng = ChaCha8Rng::seed_from_u64(seed);
+				crate::attacks::gaussian(update.delta.len(), sigma, &mut rng)
+			}
+		};
+		let values = delta.to_vec();
+		let payload = tensor_codec::encode_f32(&values, &[values.len() as u32])
+			.map_err(|e| err(format!("encoding the update: {e:?}")))?;
+		log::info!(
+			target: "fl-worker",
+			"model {} round {}: trained on {} samples in {secs:.2}s (loss {:.4})",
+			round.model, round.index, update.samples, update.train_loss
+		);
+		Ok(Some((
+			payload,
+			update.samples.min(u32::MAX as usize) as u32,
+		)))
+	}
+
+	fn commit(
+		&mut self,
+		at: &BlockRef,
+		me: &[u8; 32],
+		round: &RoundState,
+	) -> Result<(), WorkerError> {
+		let key = format!("commit-{}-{}", round.model, round.index);
+		if self
+			.chain
+			.commitment(at, round.model, round.index, me)?
+			.is_some()
+		{
+			return self.settle(&key);
+		}
+		// Train once per round: the journal (payload + salt) is written before the commitment
+		// is signed, so a restart commits to (and later reveals) the same update.
+		let journal = match self.store.commit(round.model, round.index)? {
+			Some(j) => j,
+			None => {
+				let Some((payload, num_samples)) = self.train(round, &round.base_hash, me)? else {
+					return Ok(());
+				};
+				let payload_hash = self.store.put_payload(&payload)?;
+				let salt: [u8; 32] = rand::random();
+				let journal = CommitJournal {
+					payload_hash: to_hex(&payload_hash),
+					salt: to_hex(&salt),
+					num_samples,
+					base_version: round.base_version,
+				};
+				self.store.put_commit(round.model, round.index, &journal)?;
+				journal
+			}
+		};
+		let (payload, salt) = self.journaled_update(round, &journal)?;
+		let commitment = tensor_codec::commitment(&payload, &salt, me);
+		let (model, index) = (round.model, round.index);
+		self.perform(at, &key, |_| {
+			Ok(Some(FlCall::CommitUpdate {
+				model,
+				round: index,
+				commitment,
+			}))
+		})
+	}
+
+	fn journaled_update(
+		&self,
+		round: &RoundState,
+		journal: &CommitJournal,
+	) -> Result<(Vec<u8>, [u8; 32]), WorkerError> {
+		let err = |message: &str| WorkerError::Round {
+			model: round.model,
+			round: round.index,
+			message: message.into(),
+		};
+		let hash: [u8; 32] = from_hex(&journal.payload_hash)
+			.and_then(|h| h.try_into().ok())
+			.ok_or_else(|| err("commit journal: bad payload hash"))?;
+		let salt: [u8; 32] = from_hex(&journal.salt)
+			.and_then(|s| s.try_into().ok())
+			.ok_or_else(|| err("commit journal: bad salt"))?;
+		let payload = self
+			.store
+			.payload(&hash)?
+			.ok_or_else(|| err("commit journal: payload missing from the store"))?;
+		Ok((payload, salt))
+	}
+
+	fn reveal(
+		&mut self,
+		at: &BlockRef,
+		me: &[u8; 32],
+		round: &RoundState,
+	) -> Result<(), WorkerError> {
+		let key = format!("reveal-{}-{}", round.model, round.index);
+		let Some(on_chain) = self.chain.commitment(at, round.model, round.index, me)? else {
+			return Ok(()); // nothing committed this round
+		};
+		let updates = self.chain.round_updates(at, round.model, round.index)?;
+		if updates.iter().any(|u| u.submitter == *me) {
+			return self.settle(&key);
+		}
+		let Some(journal) = self.store.commit(round.model, round.index)? else {
+			log::error!(
+				target: "fl-worker",
+				"model {} round {}: committed but the commit journal is gone; cannot reveal",
+				round.model, round.index
+			);
+			return Ok(());
+		};
+		let (payload, salt) = self.journaled_update(round, &journal)?;
+		if tensor_codec::commitment(&payload, &salt, me) != on_chain {
+			log::error!(
+				target: "fl-worker",
+				"model {} round {}: the journaled update does not match the on-chain commitment",
+				round.model, round.index
+			);
+			return Ok(());
+		}
+		let (model, index, num_samples) = (round.model, round.index, journal.num_samples);
+		self.perform(at, &key, move |_| {
+			Ok(Some(FlCall::RevealUpdate {
+				model,
+				round: index,
+				payload,
+				salt,
+				num_samples,
+			}))
+		})
+	}
+
+	fn submit_buffered(
+		&mut self,
+		at: &BlockRef,
+		me: &[u8; 32],
+		model: &ModelState,
+		round: &RoundState,
+	) -> Result<(), WorkerError> {
+		let key = format!("submit-{}-{}", round.model, round.index);
+		let updates = self.chain.round_updates(at, round.model, round.index)?;
+		if updates.iter().any(|u| u.submitter == *me) {
+			return self.settle(&key);
+		}
+		let base_hash = model.version_hash;
+		let base_version = model.version;
+		self.perform(at, &key, |w| {
+			let Some((payload, num_samples)) = w.train(round, &base_hash, me)? else {
+				return Ok(None);
+			};
+			w.store.put_payload(&payload)?;
+			Ok(Some(FlCall::SubmitUpdate {
+				model: round.model,
+				round: round.index,
+				base_version,
+				payload,
+				num_samples,
+			}))
+		})
+	}
+}
