@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
-echo "== build the node (release)"
-cargo build --release --locked -p fedledger-node
+echo "== build the node, its attacking test variant and fedledger-sim (release)"
+bash scripts/build.sh
 
 echo "== cargo test (release, every crate but the node binary, which the end-to-end tests cover)"
 cargo test --release --locked --workspace --exclude fedledger-node

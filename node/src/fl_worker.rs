@@ -223,8 +223,7 @@ where
 		version: u32,
 	) -> Result<Option<VersionLink>, ChainError> {
 		let api = self.client.runtime_api();
-		Ok(api
-			.version(Self::hash(at), model, version)
+		Ok(FedLedgerApi::version(&*api, Self::hash(at), model, version)
 			.map_err(api_err)?
 			.map(|v| VersionLink {
 				hash: v.hash,
@@ -329,7 +328,7 @@ where
 			.ok_or_else(|| ChainError::Keystore("no `fedl` key in the keystore".into()))?;
 		let call = runtime_call(call)?;
 		let best = self.client.info().best_hash;
-		let version = self.client.runtime_api().version(best).map_err(api_err)?;
+		let version = Core::version(&*self.client.runtime_api(), best).map_err(api_err)?;
 		let extension: TxExtension = (
 			frame_system::CheckNonZeroSender::<Runtime>::new(),
 			frame_system::CheckSpecVersion::<Runtime>::new(),
