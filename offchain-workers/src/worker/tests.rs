@@ -80,7 +80,7 @@ impl MockChain {
 			index,
 			base_version: m.version,
 			base_hash: m.version_hash,
-			config: m.config.clone(),
+			config: m.config,
 			parameter_count: PARAMS,
 			phase,
 			phase_ends_at: s.number + 5,

@@ -58,7 +58,7 @@ fn register_stores_model_version_zero_and_holds_deposit() {
 				model: 0,
 				owner: ALICE,
 				parameter_count: 7850,
-				initial_hash: weights(),
+				initial_hash: initial(),
 			}
 			.into(),
 		);

@@ -29,6 +29,7 @@ export const TRAINERS = [
   { name: 'ferdie', suri: '//Ferdie' },
   { name: 'alice-stash', suri: '//Alice//stash' },
   { name: 'bob-stash', suri: '//Bob//stash' },
+  { name: 'charlie-stash', suri: '//Charlie//stash' },
 ];
 
 /** Where Debian's `dataset-fashion-mnist` installs the IDX files. */

@@ -61,9 +61,13 @@ const ROUNDS = 5;
 /** Chance on 10 classes is 0.1; logistic regression reaches ~0.84 centrally. */
 const MIN_ACCURACY = 0.6;
 
-/** Logistic regression on 784 pixels → 10 classes; trimmed mean; 4 + 4 + 4 block phases. */
-function trainingConfig(minUpdates) {
+/**
+ * Logistic regression on 784 pixels → 10 classes; 4 + 4 + 4 block phases; trimmed mean unless
+ * `rule` says otherwise.
+ */
+function trainingConfig(minUpdates, rule = undefined) {
   return logisticConfig({
+    ...(rule ? { rule } : {}),
     learningRate: 0.1,
     commit: 4,
     reveal: 4,
@@ -186,6 +190,13 @@ async function claimRewards(api, signer) {
 describe('federated training on a local testnet with a sign-flipping trainer', { timeout: 25 * MINUTE }, () => {
   /** Trainer index 3 (//Alice//stash) runs the attacks build with `--fl-attack sign-flip`. */
   const MALICIOUS = 3;
+  /**
+   * Multi-Krum (f = 1, keep m = 4) rejects whole updates, so "rejected" means what it says.
+   * Krum needs n ≥ 2f + 3 = 5 updates: six trainers (five honest) with a minimum of five
+   * leave room for one late trainer.
+   */
+  const TRAINER_COUNT = 6;
+  const config = trainingConfig(5, 'multi-krum:1:4');
   let net;
   let api;
   let setup;
@@ -193,11 +204,11 @@ describe('federated training on a local testnet with a sign-flipping trainer', {
 
   before(async () => {
     assert.ok(existsSync(simBinary()), `${simBinary()} is missing: build it with scripts/build.sh`);
-    net = await startTestnet({ trainers: 4, malicious: { index: MALICIOUS, attack: 'sign-flip' } });
+    net = await startTestnet({ trainers: TRAINER_COUNT, malicious: { index: MALICIOUS, attack: 'sign-flip' } });
     console.log(`testnet up in ${net.rootDir}`);
     try {
       api = await connect(net.wsUrl);
-      setup = await registerFundedModel(api, net, trainingConfig(3));
+      setup = await registerFundedModel(api, net, config);
       rounds = await waitForRoundsFinalized(api, setup.model, ROUNDS, {
         fromBlock: setup.blockNumber,
         timeoutMs: 12 * MINUTE,
@@ -246,7 +257,7 @@ describe('federated training on a local testnet with a sign-flipping trainer', {
     const weights = await weightsFromNode(net.validators[0].node, model, version);
     // The node serves only versions it rebuilt and matched with the chain; check that anyway.
     assert.equal(sha3Hex(weights), (await versionRecord(api, model, version)).hash);
-    assert.equal(decodeTensorF32(weights).paramCount, parameterCount(trainingConfig(3)));
+    assert.equal(decodeTensorF32(weights).paramCount, parameterCount(config));
     const result = await evaluate(weights);
     console.log(`model ${model} v${version}: test accuracy ${result.accuracy}, loss ${result.loss} on ${result.samples} images`);
     assert.ok(result.accuracy >= MIN_ACCURACY, `accuracy ${result.accuracy} < ${MIN_ACCURACY}`);
@@ -267,12 +278,10 @@ describe('federated training on a local testnet with a sign-flipping trainer', {
       const index = order.indexOf(attacker.address);
       if (index < 0) continue; // it missed this round
       roundsWithAttack += 1;
-      // A selecting rule drops the update from the accepted set; a coordinate-wise rule (the
-      // trimmed mean here) keeps every update "accepted" and gives the poisoned one a zero
-      // consensus score (its cosine to the aggregate is negative). Either way: no weight.
-      if (await acceptedByQuorum(api, model, r, index)) {
-        assert.equal(scoreOf(r.round), 0, `round ${r.round}: the poisoned update was accepted with a non-zero score`);
-      }
+      // Multi-Krum selects whole updates: the poisoned one must be outside the accepted set
+      // the quorum agreed on, and score nothing.
+      assert.ok(!(await acceptedByQuorum(api, model, r, index)), `round ${r.round}: the poisoned update was accepted`);
+      assert.equal(scoreOf(r.round) ?? 0, 0, `round ${r.round}: the poisoned update scored`);
     }
     assert.ok(roundsWithAttack > 0, 'the attacker revealed in no finalized round: nothing was tested');
 
