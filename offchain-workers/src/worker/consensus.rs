@@ -214,6 +214,45 @@ mod tests {
 		assert_eq!(next.hash, tensor_codec::digest(&next.weights));
 	}
 
+	/// Validators run with different core counts: the reported hash must not depend on it.
+	#[test]
+	fn the_next_model_is_bit_identical_across_thread_counts() {
+		let d = 5_000;
+		let base: Vec<f32> = (0..d).map(|i| (i as f32 * 0.37).sin()).collect();
+		let updates: Vec<RoundUpdate> = (0..7u8)
+			.map(|k| {
+				let values = (0..d)
+					.map(|i| ((i * (k as usize + 3)) as f32 * 0.011).cos() * 0.1)
+					.collect();
+				RoundUpdate {
+					payload_hash: [k; 32],
+					values,
+					num_samples: 10 + k as u32,
+					base_version: 0,
+				}
+			})
+			.collect();
+		for rule in [
+			AggregationRule::FedAvg,
+			AggregationRule::TrimmedMean { beta: 200_000_000 },
+			AggregationRule::MultiKrum { f: 2, m: 3 },
+			AggregationRule::GeometricMedian { iters: 8, eps: 1 },
+		] {
+			let spec = AggregationSpec::plain(rule);
+			let run = |threads: usize| {
+				rayon::ThreadPoolBuilder::new()
+					.num_threads(threads)
+					.build()
+					.unwrap()
+					.install(|| next_model(3, 9, &sync(), &spec, &base, 0, &updates).unwrap())
+			};
+			let one = run(1);
+			let many = run(4);
+			assert_eq!(one.hash, many.hash, "{rule:?}");
+			assert_eq!(one.accepted, many.accepted, "{rule:?}");
+		}
+	}
+
 	#[test]
 	fn same_inputs_give_the_same_hash_and_a_shape_error_names_the_update() {
 		let base = vec![0.0f32; 3];

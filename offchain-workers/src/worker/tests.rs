@@ -346,17 +346,19 @@ fn dataset() -> Dataset {
 	Dataset::new(x, y, 2).unwrap()
 }
 
-fn trainer(chain: Arc<MockChain>, dir: &std::path::Path) -> Worker<MockChain> {
+fn worker(
+	chain: Arc<MockChain>,
+	dir: &std::path::Path,
+	validator: bool,
+	trainer: Option<TrainerSetup>,
+) -> Worker<MockChain> {
 	Worker::new(
 		chain,
 		Store::open(dir).unwrap(),
 		WorkerConfig {
 			account: Some(ME),
-			validator: false,
-			trainer: Some(TrainerSetup {
-				data: dataset(),
-				attack: None,
-			}),
+			validator,
+			trainer,
 			trainer_bond: 10,
 			validator_bond: 100,
 		},
@@ -365,20 +367,16 @@ fn trainer(chain: Arc<MockChain>, dir: &std::path::Path) -> Worker<MockChain> {
 	)
 }
 
+fn trainer(chain: Arc<MockChain>, dir: &std::path::Path) -> Worker<MockChain> {
+	let setup = TrainerSetup {
+		data: dataset(),
+		attack: None,
+	};
+	worker(chain, dir, false, Some(setup))
+}
+
 fn validator(chain: Arc<MockChain>, dir: &std::path::Path) -> Worker<MockChain> {
-	Worker::new(
-		chain,
-		Store::open(dir).unwrap(),
-		WorkerConfig {
-			account: Some(ME),
-			validator: true,
-			trainer: None,
-			trainer_bond: 10,
-			validator_bond: 100,
-		},
-		None,
-		Arc::default(),
-	)
+	worker(chain, dir, true, None)
 }
 
 #[test]
