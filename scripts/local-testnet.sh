@@ -9,7 +9,7 @@
 #   scripts/local-testnet.sh stop [--clean]
 #
 # --malicious makes the last trainer run the attacks build with --fl-attack ATTACK (sign-flip,
-# scaling, gaussian or alie; default sign-flip). Arguments after `--` go to
+# scaling or gaussian; default sign-flip). Arguments after `--` go to
 # scripts/e2e/bin/register-model.mjs (e.g. `-- --rule median --reward 500`).
 #
 # Everything lives in ${FEDLEDGER_RUN_DIR:-/tmp/fedledger-testnet}: one base path, log and pid
@@ -57,7 +57,7 @@ parse_start_args() {
 			;;
 		--malicious)
 			malicious=sign-flip
-			if [ $# -gt 1 ] && [[ "$2" =~ ^(sign-flip|scaling|gaussian|alie)$ ]]; then
+			if [ $# -gt 1 ] && [[ "$2" =~ ^(sign-flip|scaling|gaussian)$ ]]; then
 				malicious=$2
 				shift
 			fi

@@ -94,7 +94,7 @@ function checkPrerequisites({ binaries, dataset }) {
  * @param {object} [options]
  * @param {number} [options.trainers] number of trainer nodes (1–5), sharing the dataset as shards i/K
  * @param {{index: number, attack: string}} [options.malicious] trainer `index` runs the
- *   attacks build with `--fl-attack attack` (sign-flip, scaling, gaussian, alie)
+ *   attacks build with `--fl-attack attack` (sign-flip, scaling, gaussian)
  * @param {string} [options.dataset] the Fashion-MNIST directory
  * @param {number} [options.alpha] Dirichlet concentration of the split (node default if absent)
  * @param {number} [options.partitionSeed] seed of the split (node default if absent)
