@@ -581,3 +581,44 @@ fn a_version_that_does_not_rebuild_is_flagged_not_adopted() {
 	assert_eq!(status.mismatches, 1);
 	assert_eq!(w.store().version(0, 1).unwrap(), None);
 }
+
+#[test]
+fn buffered_async_trainer_submits_once_against_the_current_version() {
+	use fedledger_primitives::rules::StalenessFn;
+	let dir = tempfile::tempdir().unwrap();
+	let schedule = Schedule::BufferedAsync {
+		buffer_size: 3,
+		max_staleness: 2,
+		staleness: StalenessFn::Constant,
+		buffer_blocks: 10,
+		aggregate_blocks: 3,
+		min_updates: 3,
+	};
+	let chain = MockChain::with_model(schedule, AggregationRule::Median);
+	chain.state.lock().unwrap().bonds.insert((0, ME), 10);
+	chain.open_round(1, RoundPhase::Buffer);
+	let mut w = trainer(chain.clone(), dir.path());
+	w.on_block().unwrap();
+	w.on_block().unwrap();
+	let calls = chain.sent_calls();
+	assert_eq!(calls.len(), 1, "{calls:?}");
+	let FlCall::SubmitUpdate {
+		base_version,
+		payload,
+		..
+	} = &calls[0]
+	else {
+		panic!("expected a buffered submission, got {calls:?}");
+	};
+	assert_eq!(*base_version, 0);
+	assert!(tensor_codec::validate(payload, PARAMS).is_ok());
+	chain.include_pending();
+	w.on_block().unwrap();
+	assert_eq!(
+		chain.sent_calls().len(),
+		1,
+		"submitted: nothing more this round"
+	);
+	assert_eq!(chain.state.lock().unwrap().updates.len(), 1);
+	assert_eq!(w.status().lock().unwrap().submits, 1);
+}
