@@ -158,7 +158,7 @@ pub fn rebuild_aggregate(
 
 /// Lower-case hex of a digest.
 pub fn hex(d: &Digest) -> String {
-	d.iter().map(|b| format!("{b:02x}")).collect()
+	crate::worker::store::to_hex(d)
 }
 
 #[cfg(test)]

@@ -197,37 +197,41 @@ impl<C: Chain> Worker<C> {
 
 	fn step(&mut self, at: &BlockRef) -> Result<(), WorkerError> {
 		let models = self.chain.models(at)?;
+		// Each model's current round, read once per block for tracking and both roles.
+		let mut rounds = HashMap::new();
 		for model in &models {
 			if let Err(e) = self.follow_versions(at, model) {
 				log::warn!(target: "fl-worker", "model {}: version sync: {e}", model.id);
 			}
-			self.track_round(at, model)?;
+			if let Some(round) = self.chain.current_round(at, model.id)? {
+				self.track_round(&round);
+				rounds.insert(model.id, round);
+			}
 		}
 		self.update_model_status(&models);
 		if self.config.validator || self.config.trainer.is_some() {
 			self.pump(at)?;
 		}
 		if self.config.validator {
-			self.validator_duties(at, &models)?;
+			self.validator_duties(at, &models, &rounds)?;
 		}
 		if self.config.trainer.is_some() {
-			self.trainer_duties(at, &models)?;
+			self.trainer_duties(at, &models, &rounds)?;
 		}
-		// Forget cached aggregates of rounds that are over.
-		let current: HashMap<ModelId, RoundIndex> =
-			self.clocks.iter().map(|(m, (r, _))| (*m, *r)).collect();
-		self.computed
-			.retain(|(m, r), _| current.get(m).is_some_and(|cur| r >= cur));
+		// Forget cached aggregates and timings of rounds that are over (the follower also
+		// times rebuilds of old rounds, whose end is never observed).
+		let current =
+			|m: &ModelId, r: &RoundIndex| rounds.get(m).is_some_and(|cur| *r >= cur.index);
+		self.computed.retain(|(m, r), _| current(m, r));
+		self.timings.retain(|(m, r), _| current(m, r));
 		Ok(())
 	}
 
 	/// Counts rounds, times their phases and logs the breakdown when one ends.
-	fn track_round(&mut self, at: &BlockRef, model: &ModelState) -> Result<(), WorkerError> {
-		let Some(round) = self.chain.current_round(at, model.id)? else {
-			return Ok(());
-		};
+	fn track_round(&mut self, round: &RoundState) {
+		let model = round.model;
 		let now = Instant::now();
-		match self.clocks.get_mut(&model.id) {
+		match self.clocks.get_mut(&model) {
 			Some((r, clock)) if *r == round.index => {
 				if clock.phase != round.phase {
 					let spent = now.duration_since(clock.phase_started).as_secs_f64();
@@ -235,8 +239,8 @@ impl<C: Chain> Worker<C> {
 					clock.phase = round.phase;
 					clock.phase_started = now;
 					match round.phase {
-						RoundPhase::Finalized => self.round_ended(model.id, round.index, true),
-						RoundPhase::Failed => self.round_ended(model.id, round.index, false),
+						RoundPhase::Finalized => self.round_ended(model, round.index, true),
+						RoundPhase::Failed => self.round_ended(model, round.index, false),
 						_ => {}
 					}
 				}
@@ -246,7 +250,7 @@ impl<C: Chain> Worker<C> {
 					m.rounds_seen.inc();
 				}
 				self.clocks.insert(
-					model.id,
+					model,
 					(
 						round.index,
 						RoundClock {
@@ -259,7 +263,6 @@ impl<C: Chain> Worker<C> {
 				);
 			}
 		}
-		Ok(())
 	}
 
 	fn round_ended(&mut self, model: ModelId, round: RoundIndex, finalized: bool) {

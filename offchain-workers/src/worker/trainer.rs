@@ -1,6 +1,7 @@
 //! Trainer duties: bond for every model the local data fits, then each round train from the
 //! round's base version, commit, and reveal (sync) or submit against the base (buffered).
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use fedledger_primitives::{
@@ -98,6 +99,7 @@ impl<C: Chain> Worker<C> {
 		&mut self,
 		at: &BlockRef,
 		models: &[ModelState],
+		rounds: &HashMap<ModelId, RoundState>,
 	) -> Result<(), WorkerError> {
 		let Some(me) = self.config.account else {
 			return Ok(());
@@ -119,13 +121,13 @@ impl<C: Chain> Worker<C> {
 			if self.store.tx(&bond_key)?.is_some() {
 				self.settle(&bond_key)?;
 			}
-			let Some(round) = self.chain.current_round(at, model.id)? else {
+			let Some(round) = rounds.get(&model.id) else {
 				continue;
 			};
 			match round.phase {
-				RoundPhase::Commit => self.commit(at, &me, &round)?,
-				RoundPhase::Reveal => self.reveal(at, &me, &round)?,
-				RoundPhase::Buffer => self.submit_buffered(at, &me, model, &round)?,
+				RoundPhase::Commit => self.commit(at, &me, round)?,
+				RoundPhase::Reveal => self.reveal(at, &me, round)?,
+				RoundPhase::Buffer => self.submit_buffered(at, &me, model, round)?,
 				_ => {}
 			}
 		}

@@ -1,13 +1,18 @@
 //! Validator duties: join the FL-validator set, and report each round's aggregate.
 
+use std::collections::HashMap;
+
+use fedledger_primitives::ModelId;
+
 use super::consensus::accepted_indices;
-use super::{BlockRef, Chain, FlCall, ModelState, RoundPhase, Worker, WorkerError};
+use super::{BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError};
 
 impl<C: Chain> Worker<C> {
 	pub(super) fn validator_duties(
 		&mut self,
 		at: &BlockRef,
 		models: &[ModelState],
+		rounds: &HashMap<ModelId, RoundState>,
 	) -> Result<(), WorkerError> {
 		let me = match self.config.account {
 			Some(a) => a,
@@ -24,7 +29,7 @@ impl<C: Chain> Worker<C> {
 			return Ok(());
 		}
 		for model in models {
-			let Some(round) = self.chain.current_round(at, model.id)? else {
+			let Some(round) = rounds.get(&model.id) else {
 				continue;
 			};
 			if round.phase != RoundPhase::Aggregate {
@@ -45,7 +50,7 @@ impl<C: Chain> Worker<C> {
 			}
 			let cache_key = (model.id, round.index);
 			if !self.computed.contains_key(&cache_key) {
-				let Some(next) = self.compute_round(at, &round)? else {
+				let Some(next) = self.compute_round(at, round)? else {
 					continue;
 				};
 				// Keep the candidate weights: if the round finalizes with this hash, the
