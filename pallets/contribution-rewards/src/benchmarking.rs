@@ -5,6 +5,13 @@ use fedledger_primitives::traits::BenchmarkModels;
 use frame_benchmarking::v2::*;
 use frame_system::RawOrigin;
 
+/// An amount comfortably above the existential deposit, whatever the runtime sets it to.
+fn units<T: Config>(n: u32) -> BalanceOf<T> {
+	T::Currency::minimum_balance()
+		.max(1u32.into())
+		.saturating_mul(n.into())
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -12,22 +19,23 @@ mod benchmarks {
 	#[benchmark]
 	fn fund_model() {
 		let owner: T::AccountId = account("owner", 0, 0);
-		T::Currency::set_balance(&owner, 1_000_000_000u32.into());
+		// Enough for the registry's model deposit in any runtime (10 UNIT = 10⁴ ED in ours).
+		T::Currency::set_balance(&owner, units::<T>(1_000_000_000));
 		let model = T::BenchmarkHelper::create_model(
 			owner,
 			TrainingConfig::example(4, 2, 1, 1_000u32.into()),
 		);
 		let funder: T::AccountId = whitelisted_caller();
-		T::Currency::set_balance(&funder, 1_000_000_000u32.into());
+		T::Currency::set_balance(&funder, units::<T>(1_000_000));
 		#[extrinsic_call]
-		_(RawOrigin::Signed(funder), model, 1_000_000u32.into());
-		assert_eq!(Pools::<T>::get(model), 1_000_000u32.into());
+		_(RawOrigin::Signed(funder), model, units::<T>(1_000));
+		assert_eq!(Pools::<T>::get(model), units::<T>(1_000));
 	}
 
 	#[benchmark]
 	fn claim_rewards() {
 		let who: T::AccountId = whitelisted_caller();
-		let amount: BalanceOf<T> = 1_000_000u32.into();
+		let amount = units::<T>(1_000);
 		T::Currency::set_balance(
 			&Pallet::<T>::pot_account(),
 			amount.saturating_mul(2u32.into()),
