@@ -16,7 +16,7 @@ use fedledger_offchain_workers::worker::{
 use fedledger_primitives::{tensor_codec, traits::ModelStatus, Digest, ModelId, RoundIndex};
 use fedledger_runtime::{
 	opaque::Block, AccountId, Balance, BlockNumber, Nonce, Runtime, RuntimeCall, SignedPayload,
-	TxExtension, UncheckedExtrinsic,
+	UncheckedExtrinsic,
 };
 use fedledger_runtime_api::FedLedgerApi;
 use futures::StreamExt;
@@ -26,7 +26,7 @@ use sp_api::{Core, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 use sp_core::{crypto::KeyTypeId, sr25519, H256};
 use sp_keystore::KeystorePtr;
-use sp_runtime::{generic::Era, traits::Get, MultiAddress, MultiSignature};
+use sp_runtime::{traits::Get, MultiAddress, MultiSignature};
 use substrate_frame_rpc_system::AccountNonceApi;
 
 use crate::cli::FlArgs;
@@ -329,18 +329,7 @@ where
 		let call = runtime_call(call)?;
 		let best = self.client.info().best_hash;
 		let version = Core::version(&*self.client.runtime_api(), best).map_err(api_err)?;
-		let extension: TxExtension = (
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let extension = fedledger_runtime::immortal_tx_extension(nonce);
 		// What the extensions add to the signed payload without carrying it in the extrinsic.
 		let implicit = (
 			(),
@@ -553,11 +542,10 @@ where
 		}
 	});
 	spawner.spawn_blocking("fl-worker", Some("fedledger"), async move {
-		loop {
-			match woken.recv_timeout(Duration::from_secs(6)) {
-				Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
-				Err(mpsc::RecvTimeoutError::Disconnected) => break,
-			}
+		// Wakes on each new best block, or after 6 s without one; stops with the node.
+		while let Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) =
+			woken.recv_timeout(Duration::from_secs(6))
+		{
 			if let Err(e) = worker.on_block() {
 				log::warn!(target: "fl-worker", "{e}");
 			}

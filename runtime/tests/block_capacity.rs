@@ -12,11 +12,10 @@ use fedledger_primitives::tensor_codec;
 use fedledger_runtime::{
 	configs::{RuntimeBlockLength, RuntimeBlockWeights, MAX_PAYLOAD_LEN},
 	Address, BuildStorage, Runtime, RuntimeCall, RuntimeGenesisConfig, Signature, System,
-	TxExtension, UncheckedExtrinsic,
+	UncheckedExtrinsic,
 };
 use frame_support::dispatch::{DispatchClass, GetDispatchInfo};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::generic::Era;
 
 /// `MaxUpdatesPerRound` in the runtime: the most reveals one round can carry.
 const MAX_UPDATES_PER_ROUND: u32 = 64;
@@ -25,18 +24,9 @@ const MAX_UPDATES_PER_ROUND: u32 = 64;
 const DEMO_PARAMS: u32 = 7850;
 
 fn signed(call: RuntimeCall) -> UncheckedExtrinsic {
-	let extension: TxExtension = (
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(u32::MAX),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	);
+	// The extensions the node's FL worker signs with; the nonce only needs to encode as a
+	// wallet's would (its compact length), not to be valid here.
+	let extension = fedledger_runtime::immortal_tx_extension(u32::MAX);
 	let signer = Sr25519Keyring::Alice;
 	// `CheckWeight` never looks at the signature; a real one keeps the length exact.
 	let signature = Signature::Sr25519(signer.sign(&call.encode()));
