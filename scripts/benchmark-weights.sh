@@ -11,6 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
+# shellcheck source=lib/deps.sh
+. scripts/lib/deps.sh
 
 STEPS="${STEPS:-50}"
 REPEAT="${REPEAT:-20}"
@@ -22,11 +24,7 @@ BENCHER="$TOOLS/bin/frame-omni-bencher"
 if [ ! -x "$BENCHER" ]; then
 	# Its dependency tree builds RocksDB through bindgen, which needs libclang (the node itself
 	# has no RocksDB and needs neither).
-	if ! dpkg-query -W -f='${Status}' libclang-dev 2>/dev/null | grep -q "install ok installed"; then
-		SUDO=""
-		[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libclang-dev clang
-	fi
+	apt_install_missing libclang-dev clang
 	echo "== installing frame-omni-bencher 0.28.0 (stable2609) into $TOOLS"
 	CARGO_TARGET_DIR="$HOME/.cache/fedledger/target-bencher" \
 		cargo install --locked frame-omni-bencher@0.28.0 --root "$TOOLS"

@@ -28,9 +28,6 @@ P2P_PORT=30333
 PROM_PORT=9615
 MARKER=.fedledger-demo
 
-TRAINER_NAMES=(dave eve ferdie alice-stash bob-stash)
-TRAINER_SURIS=(//Dave //Eve //Ferdie //Alice//stash //Bob//stash)
-
 [[ "$TRAINERS" =~ ^[1-5]$ ]] || {
 	echo "TRAINERS must be 1..5" >&2
 	exit 1
@@ -56,6 +53,8 @@ if needs_setup; then
 fi
 . scripts/env.sh
 . scripts/lib/nodes.sh
+# shellcheck source=lib/deps.sh
+. scripts/lib/deps.sh
 FL_LOG_TAG=demo
 if [ "${FEDLEDGER_SKIP_BUILD:-0}" != 1 ]; then
 	fl_log "building (scripts/build.sh; quick when nothing changed)"
@@ -63,7 +62,7 @@ if [ "${FEDLEDGER_SKIP_BUILD:-0}" != 1 ]; then
 fi
 SIM="$CARGO_TARGET_DIR/release/fedledger-sim"
 [ -x "$SIM" ] || fl_log "warning: $SIM is missing; rounds will show no accuracy"
-ensure_e2e_deps
+ensure_e2e_npm
 
 # --- nodes ---------------------------------------------------------------------------------
 

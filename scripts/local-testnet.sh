@@ -19,6 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
 . scripts/lib/nodes.sh
+# shellcheck source=lib/deps.sh
+. scripts/lib/deps.sh
 FL_LOG_TAG=testnet
 
 RUN_DIR="${FEDLEDGER_RUN_DIR:-/tmp/fedledger-testnet}"
@@ -33,8 +35,6 @@ MARKER=.fedledger-testnet
 VALIDATOR_NAMES=(alice bob charlie)
 VALIDATOR_SURIS=(//Alice //Bob //Charlie)
 VALIDATOR_FLAGS=(--alice --bob --charlie)
-TRAINER_NAMES=(dave eve ferdie alice-stash bob-stash)
-TRAINER_SURIS=(//Dave //Eve //Ferdie //Alice//stash //Bob//stash)
 
 usage() {
 	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
@@ -168,7 +168,7 @@ all_ports() {
 }
 
 register_model() {
-	ensure_e2e_deps
+	ensure_e2e_npm
 	# A straggler must not fail a round: one trainer fewer than there are suffices.
 	local min_updates=$((trainers > 1 ? trainers - 1 : 1))
 	fl_log "registering and funding a model (owner //Ferdie//stash)"

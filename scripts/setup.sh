@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
+# shellcheck source=lib/deps.sh
+. scripts/lib/deps.sh
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*"; }
 
 # --- Debian packages -------------------------------------------------------------------------
 # protobuf-compiler: prost-build in the networking stack; clang: none needed (no RocksDB, no
@@ -16,17 +16,8 @@ APT_PACKAGES=(build-essential pkg-config git curl ca-certificates protobuf-compi
 	python3 python3-pip dataset-fashion-mnist)
 command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	log "apt-get install ${missing[*]}"
-	$SUDO apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-else
-	log "Debian packages present"
-fi
+apt_install_missing "${APT_PACKAGES[@]}"
+log "Debian packages present"
 
 # --- Rust ------------------------------------------------------------------------------------
 if ! command -v cargo >/dev/null 2>&1; then
@@ -50,11 +41,7 @@ if ! python3 -c 'import numpy' >/dev/null 2>&1; then
 fi
 
 # --- npm packages of the end-to-end tests ----------------------------------------------------
-if [ ! -d scripts/e2e/node_modules/@polkadot/api ] || [ scripts/e2e/package-lock.json -nt scripts/e2e/node_modules/.package-lock.json ]; then
-	log "npm ci (scripts/e2e)"
-	(cd scripts/e2e && npm ci --no-audit --no-fund --loglevel=error)
-else
-	log "npm packages present"
-fi
+ensure_e2e_npm
+log "npm packages present"
 
 log "done"

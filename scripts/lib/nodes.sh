@@ -11,6 +11,14 @@ fl_die() {
 	exit 1
 }
 
+# The trainer nodes' names and FL accounts: the five endowed accounts that are not authorities
+# of the `local` chain, in the order scripts/e2e/lib/testnet.mjs uses (it adds //Charlie//stash
+# for its six-trainer test).
+# shellcheck disable=SC2034 # used by the scripts that source this file
+TRAINER_NAMES=(dave eve ferdie alice-stash bob-stash)
+# shellcheck disable=SC2034
+TRAINER_SURIS=(//Dave //Eve //Ferdie //Alice//stash //Bob//stash)
+
 # The libp2p secret of validator INDEX: sha256 of a fixed label, so its peer id is known before
 # it starts (scripts/e2e/lib/testnet.mjs derives the same). Loopback use only.
 validator_node_key() {
@@ -125,14 +133,6 @@ stop_nodes() {
 		fi
 	done
 	[ ${#pids[@]} -eq 0 ] || fl_log "stopped ${#pids[@]} node(s)"
-}
-
-# The npm packages of scripts/e2e (the polkadot.js scripts need them).
-ensure_e2e_deps() {
-	if [ ! -d scripts/e2e/node_modules/@polkadot/api ]; then
-		fl_log "npm ci (scripts/e2e)"
-		(cd scripts/e2e && npm ci --no-audit --no-fund --loglevel=error)
-	fi
 }
 
 # Whether a run directory may be wiped: absent, empty, or marked as ours.
