@@ -55,8 +55,8 @@ fn api_err(e: impl std::fmt::Display) -> ChainError {
 	ChainError::Api(e.to_string())
 }
 
-fn phase(p: pallet_gradient_commitments::Phase) -> RoundPhase {
-	use pallet_gradient_commitments::Phase as P;
+fn phase(p: pallet_gradient_commitments::RoundPhase) -> RoundPhase {
+	use pallet_gradient_commitments::RoundPhase as P;
 	match p {
 		P::Commit => RoundPhase::Commit,
 		P::Reveal => RoundPhase::Reveal,

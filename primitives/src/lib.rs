@@ -19,6 +19,7 @@ pub type Digest = [u8; 32];
 extern crate alloc;
 
 pub mod model;
+pub mod round;
 pub mod rules;
 pub mod tensor_codec;
 pub mod traits;

@@ -13,7 +13,7 @@ use frame_support::{
 	traits::{fungible::Inspect, OnInitialize},
 	BoundedVec,
 };
-use pallet_gradient_commitments::{Phase, Rounds};
+use pallet_gradient_commitments::{RoundPhase, Rounds};
 use sp_keyring::Sr25519Keyring;
 
 const PARAMS: usize = 7850;
@@ -110,7 +110,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 		for round in 0..2u32 {
 			run_to(System::block_number() + 1);
 			let info = Rounds::<Runtime>::get(0, round).expect("round opened");
-			assert_eq!(info.phase, Phase::Commit);
+			assert_eq!(info.phase, RoundPhase::Commit);
 			assert_eq!(info.base_hash, parent);
 			let salt = [round as u8; 32];
 			for (i, t) in honest.iter().chain([&silent, &cheat]).enumerate() {
@@ -154,7 +154,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			run_to(reveal_end);
 			assert_eq!(
 				Rounds::<Runtime>::get(0, round).unwrap().phase,
-				Phase::Aggregate
+				RoundPhase::Aggregate
 			);
 			// Both faulty trainers lost 10 % of their bond.
 			let after = pallet_gradient_commitments::TrainerBonds::<Runtime>::get(0, &silent)
@@ -195,7 +195,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			let info = Rounds::<Runtime>::get(0, round).unwrap();
 			assert_eq!(
 				(info.phase, info.finalized_hash),
-				(Phase::Finalized, Some(new_hash))
+				(RoundPhase::Finalized, Some(new_hash))
 			);
 			let version = pallet_model_registry::Versions::<Runtime>::get(0, round + 1).unwrap();
 			assert_eq!((version.hash, version.parent), (new_hash, Some(parent)));

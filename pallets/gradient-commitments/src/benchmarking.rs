@@ -92,7 +92,7 @@ where
 	who
 }
 
-fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: Phase) {
+fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: RoundPhase) {
 	Rounds::<T>::mutate(model, round, |info| {
 		if let Some(info) = info {
 			info.phase = phase;
@@ -208,7 +208,7 @@ mod benchmarks {
 			.collect();
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
-			info.phase = Phase::Reveal;
+			info.phase = RoundPhase::Reveal;
 			info.updates = fillers.len() as u32;
 		});
 		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
@@ -263,7 +263,7 @@ mod benchmarks {
 		);
 		assert_eq!(
 			Rounds::<T>::get(model, round).unwrap().phase,
-			Phase::Aggregate
+			RoundPhase::Aggregate
 		);
 	}
 
@@ -332,7 +332,7 @@ mod benchmarks {
 		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
-			info.phase = Phase::Aggregate;
+			info.phase = RoundPhase::Aggregate;
 			info.updates = n;
 			info.validator_stake = others.saturating_add(caller_stake);
 		});
@@ -348,7 +348,7 @@ mod benchmarks {
 		);
 		assert_eq!(
 			Rounds::<T>::get(model, round).unwrap().phase,
-			Phase::Finalized
+			RoundPhase::Finalized
 		);
 	}
 
@@ -373,13 +373,16 @@ mod benchmarks {
 			Pallet::<T>::commit_update(RawOrigin::Signed(who).into(), model, round, [i as u8; 32])
 				.unwrap();
 		}
-		set_phase::<T>(model, round, Phase::Reveal);
+		set_phase::<T>(model, round, RoundPhase::Reveal);
 		let now = frame_system::Pallet::<T>::block_number();
 		#[block]
 		{
 			Pallet::<T>::advance(model, now);
 		}
-		assert_eq!(Rounds::<T>::get(model, round).unwrap().phase, Phase::Failed);
+		assert_eq!(
+			Rounds::<T>::get(model, round).unwrap().phase,
+			RoundPhase::Failed
+		);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -686,7 +686,7 @@ pub mod pallet {
 			commitment: Digest,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Self::current_round_in(model, round, Phase::Commit)?;
+			let mut info = Self::current_round_in(model, round, RoundPhase::Commit)?;
 			Self::ensure_bonded(model, &who)?;
 			ensure!(
 				!Commitments::<T>::contains_key((model, round), &who),
@@ -722,7 +722,7 @@ pub mod pallet {
 			num_samples: u32,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let info = Self::current_round_in(model, round, Phase::Reveal)?;
+			let info = Self::current_round_in(model, round, RoundPhase::Reveal)?;
 			let commitment =
 				Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
 			ensure!(
@@ -751,7 +751,7 @@ pub mod pallet {
 			num_samples: u32,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let info = Self::current_round_in(model, round, Phase::Buffer)?;
+			let info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
 			Self::ensure_bonded(model, &who)?;
 			ensure!(
 				!Updates::<T>::contains_key((model, round), &who),
@@ -794,7 +794,7 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			let info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
 			ensure!(
-				matches!(info.phase, Phase::Aggregate | Phase::Finalized),
+				matches!(info.phase, RoundPhase::Aggregate | RoundPhase::Finalized),
 				Error::<T>::WrongPhase
 			);
 			let stake = RoundValidators::<T>::get((model, round))
@@ -872,7 +872,7 @@ impl<T: Config> Pallet<T> {
 	fn current_round_in(
 		model: ModelId,
 		round: RoundIndex,
-		phase: Phase,
+		phase: RoundPhase,
 	) -> Result<RoundInfoOf<T>, DispatchError> {
 		ensure!(
 			CurrentRound::<T>::get(model) == Some(round),
@@ -964,17 +964,17 @@ impl<T: Config> Pallet<T> {
 		let current = CurrentRound::<T>::get(model);
 		let Some((round, mut info)) = current
 			.and_then(|r| Rounds::<T>::get(model, r).map(|info| (r, info)))
-			.filter(|(_, info)| !matches!(info.phase, Phase::Finalized | Phase::Failed))
+			.filter(|(_, info)| !matches!(info.phase, RoundPhase::Finalized | RoundPhase::Failed))
 		else {
 			return Self::open_round(model, current.map_or(0, |r| r.saturating_add(1)), now);
 		};
 		let next = match info.phase {
-			Phase::Commit => {
+			RoundPhase::Commit => {
 				let reveal_blocks = match info.config.schedule {
 					Schedule::Sync { reveal_blocks, .. } => reveal_blocks,
 					Schedule::BufferedAsync { .. } => 1,
 				};
-				info.phase = Phase::Reveal;
+				info.phase = RoundPhase::Reveal;
 				info.phase_ends_at = now.saturating_add(reveal_blocks.into());
 				Self::deposit_event(Event::RevealStarted {
 					model,
@@ -983,7 +983,7 @@ impl<T: Config> Pallet<T> {
 				});
 				info.phase_ends_at
 			}
-			Phase::Reveal | Phase::Buffer => {
+			RoundPhase::Reveal | RoundPhase::Buffer => {
 				Self::slash_unrevealed(model, round);
 				if info.updates >= info.config.schedule.min_updates() {
 					Self::start_aggregation(model, round, &mut info)
@@ -993,7 +993,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			// The aggregate deadline passed without quorum (or the round is already closed).
-			Phase::Aggregate | Phase::Finalized | Phase::Failed => {
+			RoundPhase::Aggregate | RoundPhase::Finalized | RoundPhase::Failed => {
 				Self::fail(model, round, &mut info, FailReason::NoQuorum);
 				now.saturating_add(1u32.into())
 			}
@@ -1010,8 +1010,8 @@ impl<T: Config> Pallet<T> {
 	) -> Option<BlockNumberFor<T>> {
 		let view = T::Models::model(model).filter(|v| v.status == ModelStatus::Active)?;
 		let (phase, blocks) = match view.config.schedule {
-			Schedule::Sync { commit_blocks, .. } => (Phase::Commit, commit_blocks),
-			Schedule::BufferedAsync { buffer_blocks, .. } => (Phase::Buffer, buffer_blocks),
+			Schedule::Sync { commit_blocks, .. } => (RoundPhase::Commit, commit_blocks),
+			Schedule::BufferedAsync { buffer_blocks, .. } => (RoundPhase::Buffer, buffer_blocks),
 		};
 		let phase_ends_at = now.saturating_add(blocks.into());
 		Rounds::<T>::insert(
@@ -1072,7 +1072,7 @@ impl<T: Config> Pallet<T> {
 				aggregate_blocks, ..
 			} => aggregate_blocks,
 		};
-		info.phase = Phase::Aggregate;
+		info.phase = RoundPhase::Aggregate;
 		info.validator_stake = total;
 		info.phase_ends_at = Self::now().saturating_add(aggregate_blocks.into());
 		Self::deposit_event(Event::AggregationStarted {
@@ -1086,7 +1086,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn fail(model: ModelId, round: RoundIndex, info: &mut RoundInfoOf<T>, reason: FailReason) {
-		info.phase = Phase::Failed;
+		info.phase = RoundPhase::Failed;
 		Self::clear_round_scratch(model, round);
 		Self::deposit_event(Event::RoundFailed {
 			model,
@@ -1195,7 +1195,7 @@ impl<T: Config> Pallet<T> {
 			Rounds::<T>::insert(model, round, info);
 			return;
 		};
-		info.phase = Phase::Finalized;
+		info.phase = RoundPhase::Finalized;
 		info.finalized_hash = Some(model_hash);
 
 		let mut matching: Vec<(T::AccountId, ReportOf<T>)> = Vec::new();

@@ -76,7 +76,7 @@ fn report(
 	)
 }
 
-fn phase(model: ModelId, round: RoundIndex) -> Phase {
+fn phase(model: ModelId, round: RoundIndex) -> RoundPhase {
 	Rounds::<Test>::get(model, round).unwrap().phase
 }
 
@@ -92,12 +92,12 @@ fn round_in_aggregation() -> ModelId {
 		commit(model, *t, i as u32);
 	}
 	run_to_block(5);
-	assert_eq!(phase(model, 0), Phase::Reveal);
+	assert_eq!(phase(model, 0), RoundPhase::Reveal);
 	for (i, t) in TRAINERS[..3].iter().enumerate() {
 		assert_ok!(reveal(model, *t, i as u32));
 	}
 	run_to_block(8);
-	assert_eq!(phase(model, 0), Phase::Aggregate);
+	assert_eq!(phase(model, 0), RoundPhase::Aggregate);
 	model
 }
 
@@ -255,15 +255,15 @@ fn rounds_move_through_their_phases_by_schedule() {
 				info.base_version,
 				info.base_hash
 			),
-			(Phase::Commit, 5, 0, initial_hash())
+			(RoundPhase::Commit, 5, 0, initial_hash())
 		);
 		run_to_block(4);
-		assert_eq!(phase(model, 0), Phase::Commit);
+		assert_eq!(phase(model, 0), RoundPhase::Commit);
 		run_to_block(5);
-		assert_eq!(phase(model, 0), Phase::Reveal);
+		assert_eq!(phase(model, 0), RoundPhase::Reveal);
 		// Nobody revealed: the round fails at block 8 and round 1 opens at block 9.
 		run_to_block(8);
-		assert_eq!(phase(model, 0), Phase::Failed);
+		assert_eq!(phase(model, 0), RoundPhase::Failed);
 		System::assert_has_event(
 			Event::RoundFailed {
 				model,
@@ -274,7 +274,7 @@ fn rounds_move_through_their_phases_by_schedule() {
 		);
 		run_to_block(9);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
-		assert_eq!(phase(model, 1), Phase::Commit);
+		assert_eq!(phase(model, 1), RoundPhase::Commit);
 		assert_eq!(
 			pallet_model_registry::Models::<Test>::get(model)
 				.unwrap()
@@ -458,7 +458,7 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 			&[0, 1],
 			&[600_000_000, 400_000_000, 0]
 		));
-		assert_eq!(phase(model, 0), Phase::Aggregate);
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
 		// 1000 of 3000 stake is not a quorum; a second matching report (2000 ≥ 2/3) is.
 		assert_ok!(report(
 			model,
@@ -467,7 +467,7 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 			&[0, 1],
 			&[600_000_000, 400_000_000, 0]
 		));
-		assert_eq!(phase(model, 0), Phase::Finalized);
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 
 		let v1 = Versions::<Test>::get(model, 1).unwrap();
 		assert_eq!(
@@ -527,7 +527,7 @@ fn contradicting_validators_are_slashed_before_and_after_finalization() {
 		assert_ok!(report(model, 22, [1u8; 32], &[0, 1, 2], &scores));
 		assert_ok!(report(model, 20, [9u8; 32], &[0, 1, 2], &scores));
 		assert_ok!(report(model, 21, [9u8; 32], &[0, 1, 2], &scores));
-		assert_eq!(phase(model, 0), Phase::Finalized);
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		// 22 contradicted the finalized hash: 20 % of 1000 slashed into the pool.
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
 		assert_eq!(PendingRewards::<Test>::get(22), 0);
@@ -552,7 +552,7 @@ fn late_reports_are_recorded_and_contradictions_slashed() {
 		let scores = [1, 1, 1];
 		assert_ok!(report(model, 20, [9u8; 32], &[0], &scores));
 		assert_ok!(report(model, 21, [9u8; 32], &[0], &scores));
-		assert_eq!(phase(model, 0), Phase::Finalized);
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		assert_ok!(report(model, 22, [4u8; 32], &[0], &scores));
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
 		assert_noop!(
@@ -623,7 +623,7 @@ fn no_quorum_by_the_deadline_fails_the_round_cleanly() {
 		assert_ok!(report(model, 21, [8u8; 32], &[0], &[1, 1, 1]));
 		let pool = Pools::<Test>::get(model);
 		run_to_block(11);
-		assert_eq!(phase(model, 0), Phase::Failed);
+		assert_eq!(phase(model, 0), RoundPhase::Failed);
 		System::assert_has_event(
 			Event::RoundFailed {
 				model,
@@ -657,7 +657,7 @@ fn paused_model_finishes_its_round_then_stops() {
 		));
 		run_to_block(20);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(0));
-		assert_eq!(phase(model, 0), Phase::Failed);
+		assert_eq!(phase(model, 0), RoundPhase::Failed);
 		assert!(Agenda::<Test>::get().is_empty());
 		assert_ok!(ModelRegistry::resume_model(
 			RuntimeOrigin::signed(OWNER),
@@ -689,7 +689,7 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 			));
 		}
 		run_to_block(2);
-		assert_eq!(phase(model, 0), Phase::Buffer);
+		assert_eq!(phase(model, 0), RoundPhase::Buffer);
 		let submit = |who: AccountId, base: u32, seed: u32| {
 			GradientCommitments::submit_update(
 				RuntimeOrigin::signed(who),
@@ -705,11 +705,11 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 		assert_ok!(submit(10, 0, 0));
 		assert_noop!(submit(10, 0, 1), Error::<Test>::AlreadyRevealed);
 		assert_ok!(submit(11, 0, 1));
-		assert_eq!(phase(model, 0), Phase::Buffer);
+		assert_eq!(phase(model, 0), RoundPhase::Buffer);
 		assert_ok!(submit(12, 0, 2));
 		assert_eq!(
 			phase(model, 0),
-			Phase::Aggregate,
+			RoundPhase::Aggregate,
 			"the K-th update closes the buffer"
 		);
 		assert_noop!(submit(13, 0, 3), Error::<Test>::WrongPhase);

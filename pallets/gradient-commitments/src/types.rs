@@ -5,55 +5,7 @@ use fedledger_primitives::{model::TrainingConfig, Digest, VersionIndex};
 use frame_support::{traits::Get, BoundedVec};
 use scale_info::TypeInfo;
 
-/// Where a round is in its life.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub enum Phase {
-	/// Synchronous mode: bonded trainers commit to their update.
-	Commit,
-	/// Synchronous mode: trainers reveal the update they committed to.
-	Reveal,
-	/// Buffered asynchronous mode: trainers submit updates against a recent version.
-	Buffer,
-	/// Validators report the aggregate they computed.
-	Aggregate,
-	/// Validators holding ≥ 2/3 of the round's validator stake reported the same model hash.
-	Finalized,
-	/// The round closed without a new version.
-	Failed,
-}
-
-/// Why a round failed.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Debug,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-)]
-pub enum FailReason {
-	/// Fewer updates than the schedule's minimum arrived.
-	TooFewUpdates,
-	/// No model hash reached the stake quorum before the aggregate deadline.
-	NoQuorum,
-	/// The model was retired before the round could be recorded.
-	ModelRetired,
-}
+pub use fedledger_primitives::round::{FailReason, RoundPhase};
 
 /// A provable fault, punished by slashing part of a bond.
 #[derive(
@@ -93,7 +45,7 @@ pub struct RoundInfo<Balance, BlockNumber> {
 	/// Block the round opened in.
 	pub opened_at: BlockNumber,
 	/// Current phase.
-	pub phase: Phase,
+	pub phase: RoundPhase,
 	/// First block in which the current phase is over (`on_initialize` moves it on).
 	pub phase_ends_at: BlockNumber,
 	/// Commitments received.

@@ -11,7 +11,7 @@ use codec::Codec;
 use fedledger_primitives::{Digest, ModelId, RoundIndex, VersionIndex};
 
 pub use pallet_contribution_rewards::Attribution;
-pub use pallet_gradient_commitments::{Phase, RoundInfo, UpdateRecord};
+pub use pallet_gradient_commitments::{RoundInfo, RoundPhase, UpdateRecord};
 pub use pallet_model_registry::{ModelInfo, VersionRecord};
 
 sp_api::decl_runtime_apis! {
