@@ -11,9 +11,16 @@
 //!
 //! The native side converts with [`micro_to_f64`] / [`ppb_to_f64`], which are exact
 //! IEEE-754 divisions and therefore identical on every validator.
+//!
+//! Rules and specs have one text form, used by the simulator CLI, the scripts and logs:
+//! `FromStr`/`Display` of [`AggregationRule`] and [`AggregationSpec`], e.g.
+//! `trimmed-mean:0.34` or `krum:2+bucket:2`; the grammar and defaults are in [`names`].
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
+
+pub mod names;
+pub use names::{NumberError, RuleParseError, BUCKET_SUFFIX, RULE_NAMES, RULE_SYNTAX};
 
 /// `1.0` in the micro fixed unit used by real-valued rule parameters.
 pub const MICRO: u32 = 1_000_000;
