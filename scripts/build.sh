@@ -13,4 +13,4 @@ RELEASE="$CARGO_TARGET_DIR/release"
 # switching between them relinks instead of recompiling the dependency graph.
 cargo build --release --locked -p fedledger-node --features attacks
 cp -f "$RELEASE/fedledger-node" "$RELEASE/fedledger-node-attacks"
-cargo build --release --locked -p fedledger-node -p fedledger-offchain-workers --bin fedledger-node --bin fedledger-sim
+cargo build --release --locked -p fedledger-node -p fedledger-sim --bin fedledger-node --bin fedledger-sim

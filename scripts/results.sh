@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 
 # SIM=/path/to/fedledger-sim uses a binary that is already built.
 if [[ -z "${SIM:-}" ]]; then
-	cargo build --release -p fedledger-offchain-workers --bin fedledger-sim
+	cargo build --release -p fedledger-sim --bin fedledger-sim
 	SIM="$CARGO_TARGET_DIR/release/fedledger-sim"
 fi
 

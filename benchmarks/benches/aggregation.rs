@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use fedledger_benchmarks::{feasible_shapes, rules_for, skip_reason, synthetic_updates, DS, NS};
-use fedledger_offchain_workers::aggregation::aggregate;
+use fedledger_ml::aggregation::aggregate;
 use std::time::Duration;
 
 fn bench(c: &mut Criterion) {

@@ -9,7 +9,7 @@
 //! (wall-clock seconds; `cpu_best_s` is the least process CPU time, all threads, of a run).
 
 use fedledger_benchmarks::{rules_for, synthetic_updates};
-use fedledger_offchain_workers::aggregation::aggregate;
+use fedledger_ml::aggregation::aggregate;
 use std::time::Instant;
 
 fn arg(args: &[String], name: &str, default: &str) -> String {

@@ -8,7 +8,7 @@ use fedledger_primitives::tensor_codec::{self, CodecError};
 use fedledger_primitives::Digest;
 use ndarray::{Array1, Array2};
 
-use crate::aggregation::{
+use fedledger_ml::aggregation::{
 	aggregate, aggregate_with_seed, bucket_seed_from_hashes, AggregationError,
 };
 
@@ -158,7 +158,7 @@ pub fn rebuild_aggregate(
 
 /// Lower-case hex of a digest.
 pub fn hex(d: &Digest) -> String {
-	crate::worker::store::to_hex(d)
+	fedledger_ml::hex::to_hex(d)
 }
 
 #[cfg(test)]

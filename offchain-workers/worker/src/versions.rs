@@ -5,8 +5,9 @@ use std::time::Instant;
 
 use fedledger_primitives::{tensor_codec, Digest, ModelId};
 
-use super::consensus::{decode_weights, next_model, NextModel, RoundUpdate};
-use super::store::to_hex;
+use fedledger_ml::consensus::{decode_weights, next_model, NextModel, RoundUpdate};
+use fedledger_ml::hex::to_hex;
+
 use super::{BlockRef, Chain, ModelState, RoundState, UpdateRef, Worker, WorkerError};
 
 impl<C: Chain> Worker<C> {

@@ -1,6 +1,6 @@
 //! The simulation loop: many trainers, some Byzantine, one global model, no chain.
 //!
-//! Each round's global-model step goes through [`crate::aggregation::aggregate`], the same
+//! Each round's global-model step goes through [`fedledger_ml::aggregation::aggregate`], the same
 //! deterministic code a validator runs. Trainers train in parallel (rayon) but each trainer's
 //! randomness comes from its own seed, so results do not depend on the thread count.
 
@@ -9,14 +9,14 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use crate::aggregation::{aggregate, staleness_weight};
-use crate::attacks;
-use crate::data::{self, partition, Dataset};
-use crate::model::{Architecture, Evaluation};
-use crate::scoring::{self, GtgConfig, Metric, ValidationUtility};
-use crate::training::{train_local, LocalUpdate, TrainError};
+use fedledger_ml::aggregation::{aggregate, staleness_weight};
+use fedledger_ml::attacks;
+use fedledger_ml::data::{self, partition, Dataset};
+use fedledger_ml::model::{Architecture, Evaluation};
+use fedledger_ml::scoring::{self, GtgConfig, Metric, ValidationUtility};
+use fedledger_ml::training::{train_local, LocalUpdate, TrainError};
 
-use super::config::{AttackKind, Mode, ModelKind, PartitionKind, ScorerKind, SimConfig};
+use crate::config::{AttackKind, Mode, ModelKind, PartitionKind, ScorerKind, SimConfig};
 
 /// Why a simulation could not run.
 #[derive(Debug, thiserror::Error)]

@@ -12,7 +12,7 @@ use fedledger_primitives::{
 use ndarray::Array2;
 
 use super::*;
-use crate::data::Dataset;
+use fedledger_ml::data::Dataset;
 
 const ME: Account = [7; 32];
 const PARAMS: u32 = 4 * 2 + 2; // logistic regression, 4 features, 2 classes

@@ -10,27 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use fedledger_primitives::{tensor_codec, Digest, ModelId, RoundIndex, VersionIndex};
+use fedledger_ml::hex::{digest_from_hex, to_hex};
 use serde::{Deserialize, Serialize};
-
-/// Lower-case hex of bytes.
-pub fn to_hex(bytes: &[u8]) -> String {
-	bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Parses lower- or upper-case hex (no `0x`).
-pub fn from_hex(s: &str) -> Option<Vec<u8>> {
-	if !s.len().is_multiple_of(2) {
-		return None;
-	}
-	(0..s.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-		.collect()
-}
-
-fn digest_from_hex(s: &str) -> Option<Digest> {
-	from_hex(s)?.try_into().ok()
-}
 
 /// Store errors name the file.
 #[derive(Debug, thiserror::Error)]
@@ -330,15 +311,5 @@ mod tests {
 		assert_eq!(txs.len(), 1);
 		assert_eq!(txs[0].0, "commit-1-2");
 		assert_eq!(txs[0].1.nonce, 7);
-	}
-
-	#[test]
-	fn hex_round_trips() {
-		assert_eq!(
-			from_hex(&to_hex(&[0, 1, 254, 255])),
-			Some(vec![0, 1, 254, 255])
-		);
-		assert_eq!(from_hex("abc"), None);
-		assert_eq!(from_hex("zz"), None);
 	}
 }

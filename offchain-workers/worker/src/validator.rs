@@ -4,7 +4,8 @@ use std::collections::HashMap;
 
 use fedledger_primitives::ModelId;
 
-use super::consensus::accepted_indices;
+use fedledger_ml::consensus::accepted_indices;
+
 use super::{BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError};
 
 impl<C: Chain> Worker<C> {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use fedledger_primitives::rules::{AggregationRule, AggregationSpec, StalenessFn, MICRO};
 
-use crate::training::TrainConfig;
+use fedledger_ml::training::TrainConfig;
 
 /// The Byzantine behaviour of the `byzantine` trainers.
 #[derive(Debug, Clone, Copy, PartialEq)]

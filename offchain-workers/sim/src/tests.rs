@@ -7,8 +7,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
-use crate::data::Dataset;
-use crate::training::TrainConfig;
+use fedledger_ml::data::Dataset;
+use fedledger_ml::training::TrainConfig;
 
 fn blobs(n: usize, seed: u64) -> Dataset {
 	let mut rng = ChaCha8Rng::seed_from_u64(seed);

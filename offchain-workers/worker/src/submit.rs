@@ -7,7 +7,9 @@
 //! When the nonce is used but the chain does not show the duty done, the transaction failed
 //! and the duty may be signed again, a bounded number of times.
 
-use super::store::{from_hex, to_hex, TxJournal};
+use fedledger_ml::hex::{from_hex, to_hex};
+
+use super::store::TxJournal;
 use super::{BlockRef, Chain, FlCall, SignedTx, Worker, WorkerError};
 
 /// Signing attempts per duty before the worker gives up on it.

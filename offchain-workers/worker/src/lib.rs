@@ -20,7 +20,6 @@
 //! the same bytes rather than signing twice, and a commit's payload and salt survive a crash.
 
 pub mod chain;
-pub mod consensus;
 pub mod metrics;
 pub mod store;
 mod submit;
@@ -46,7 +45,7 @@ pub use metrics::Metrics;
 pub use store::{Store, StoreError};
 pub use trainer::{Attack, TrainerSetup};
 
-use consensus::NextModel;
+use fedledger_ml::consensus::NextModel;
 
 /// What the worker does besides following the version chain.
 pub struct WorkerConfig {
@@ -152,7 +151,7 @@ impl<C: Chain> Worker<C> {
 		status: Arc<Mutex<WorkerStatus>>,
 	) -> Self {
 		*status.lock().expect("status lock") = WorkerStatus {
-			account: config.account.map(|a| store::to_hex(&a)),
+			account: config.account.map(|a| fedledger_ml::hex::to_hex(&a)),
 			trainer: config.trainer.is_some(),
 			validator: config.validator,
 			..Default::default()
@@ -300,7 +299,7 @@ impl<C: Chain> Worker<C> {
 				let version = self.verified.get(&m.id).copied();
 				let hash = version
 					.and_then(|v| self.store.version(m.id, v).ok().flatten())
-					.map(|h| store::to_hex(&h));
+					.map(|h| fedledger_ml::hex::to_hex(&h));
 				ModelStatus {
 					model: m.id,
 					version,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use plotters::prelude::*;
 
-use super::run::{RoundRecord, SimOutcome};
+use crate::run::{RoundRecord, SimOutcome};
 
 /// CSV header of [`write_csv`].
 pub const CSV_HEADER: &str = "round,test_accuracy,test_loss,train_loss,accepted_count,\

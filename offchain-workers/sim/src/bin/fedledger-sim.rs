@@ -15,12 +15,12 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use fedledger_offchain_workers::data::{load_fashion_mnist, Split};
-use fedledger_offchain_workers::sim::{
-	self, accuracy_series, parse_rule, parse_staleness, verify, AttackKind, Mode, ModelKind,
+use fedledger_ml::data::{load_fashion_mnist, Split};
+use fedledger_sim::{
+	self as sim, accuracy_series, parse_rule, parse_staleness, verify, AttackKind, Mode, ModelKind,
 	PartitionKind, RuleParams, ScorerKind, SimConfig, SimData, SimError,
 };
-use fedledger_offchain_workers::training::TrainConfig;
+use fedledger_ml::training::TrainConfig;
 
 #[derive(Parser)]
 #[command(
@@ -284,14 +284,14 @@ fn main() -> Result<()> {
 }
 
 fn cmd_evaluate(a: EvaluateArgs) -> Result<()> {
-	use fedledger_offchain_workers::model::Architecture;
+	use fedledger_ml::model::Architecture;
 	use fedledger_primitives::tensor_codec;
 
 	let raw = std::fs::read(&a.weights)
 		.with_context(|| format!("{}: cannot read", a.weights.display()))?;
 	let text = std::str::from_utf8(&raw).map(str::trim).ok();
 	let bytes = match text.and_then(|t| t.strip_prefix("0x")) {
-		Some(hex) => fedledger_offchain_workers::worker::store::from_hex(hex)
+		Some(hex) => fedledger_ml::hex::from_hex(hex)
 			.with_context(|| format!("{}: invalid hex", a.weights.display()))?,
 		None => raw,
 	};

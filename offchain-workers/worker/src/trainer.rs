@@ -13,14 +13,16 @@ use ndarray::Array1;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::consensus::decode_weights;
-use super::store::{from_hex, to_hex, CommitJournal};
+use fedledger_ml::consensus::decode_weights;
+use fedledger_ml::hex::{from_hex, to_hex};
+
+use super::store::CommitJournal;
 use super::{
 	Balance, BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError,
 };
-use crate::data::Dataset;
-use crate::model::Architecture;
-use crate::training::{train_local, TrainConfig};
+use fedledger_ml::data::Dataset;
+use fedledger_ml::model::Architecture;
+use fedledger_ml::training::{train_local, TrainConfig};
 
 /// A poisoning behaviour, for tests and demos only: the node exposes it only in a build with
 /// its `attacks` feature.
@@ -178,11 +180,11 @@ impl<C: Chain> Worker<C> {
 			.0 = Some(secs);
 		let delta = match setup.attack {
 			None => update.delta,
-			Some(Attack::SignFlip) => crate::attacks::sign_flip(update.delta.view()),
-			Some(Attack::Scaling(gamma)) => crate::attacks::scaling(update.delta.view(), gamma),
+			Some(Attack::SignFlip) => fedledger_ml::attacks::sign_flip(update.delta.view()),
+			Some(Attack::Scaling(gamma)) => fedledger_ml::attacks::scaling(update.delta.view(), gamma),
 			Some(Attack::Gaussian(sigma)) => {
 				let mut rng = ChaCha8Rng::seed_from_u64(seed);
-				crate::attacks::gaussian(update.delta.len(), sigma, &mut rng)
+				fedledger_ml::attacks::gaussian(update.delta.len(), sigma, &mut rng)
 			}
 		};
 		let values = delta.to_vec();
