@@ -213,6 +213,28 @@ fn errors_name_the_bad_token() {
 		}
 	);
 	assert_eq!(
+		err("krum:+1"),
+		RuleParseError::BadParameter {
+			rule: "krum",
+			param: "f",
+			token: "+1".into(),
+			error: NumberError::NotAnInteger
+		}
+	);
+	assert_eq!(
+		err("median+"),
+		RuleParseError::BadSuffix { token: "+".into() }
+	);
+	assert_eq!(
+		err("median+bucket:2:3"),
+		RuleParseError::BadParameter {
+			rule: "bucket",
+			param: "s",
+			token: "2:3".into(),
+			error: NumberError::NotAnInteger
+		}
+	);
+	assert_eq!(
 		err("krum:4294967296"),
 		RuleParseError::BadParameter {
 			rule: "krum",

@@ -417,16 +417,21 @@ impl FromStr for AggregationSpec {
 	type Err = RuleParseError;
 
 	fn from_str(s: &str) -> Result<Self, Self::Err> {
-		let Some(plus) = s.find('+') else {
-			return Ok(Self::plain(s.parse()?));
+		let Some((rule, size)) = s.split_once(BUCKET_SUFFIX) else {
+			return match s.parse() {
+				Ok(rule) => Ok(Self::plain(rule)),
+				// `median+buckets:2`: a rule, then something that is not a bucket suffix.
+				Err(e) => match s.find('+') {
+					Some(plus) if s[..plus].parse::<AggregationRule>().is_ok() => {
+						Err(RuleParseError::BadSuffix {
+							token: s[plus..].to_string(),
+						})
+					}
+					_ => Err(e),
+				},
+			};
 		};
-		let (rule, suffix) = s.split_at(plus);
 		let rule = rule.parse()?;
-		let Some(size) = suffix.strip_prefix(BUCKET_SUFFIX) else {
-			return Err(RuleParseError::BadSuffix {
-				token: suffix.to_string(),
-			});
-		};
 		let size = parse_count(size).map_err(|error| RuleParseError::BadParameter {
 			rule: "bucket",
 			param: "s",

@@ -229,37 +229,192 @@ export function toPpb(x) {
   return Math.round(x * PPB);
 }
 
+// ---------------------------------------------------------------------------------------------
+// Rule names: the grammar of `FromStr`/`Display` of `AggregationRule` and `AggregationSpec` in
+// primitives/src/rules/names.rs, with the same defaults and error messages
+// (scripts/e2e/test/encoding.test.mjs checks both against a fixture the Rust side writes).
+//
+//   spec = rule [ "+bucket:" s ]
+//   rule = fedavg | median | trimmed-mean[:beta] | krum[:f] | multi-krum[:f[:m]] | bulyan[:f]
+//        | geometric-median[:iters[:eps]] | centered-clipping[:tau[:iters]] | norm-bounding[:max_norm]
+//
+// Counts are unsigned integers (`[0-9]+`, at most 2^32 − 1); real parameters are plain
+// decimals (`[0-9]+` or `[0-9]+.[0-9]+`: no sign, exponent or whitespace), converted exactly
+// into micro units (tau, eps, max_norm: at most 6 decimals) or parts per billion (beta: at
+// most 9), at most 2^32 − 1 units. Missing trailing parameters take the defaults below.
+// ---------------------------------------------------------------------------------------------
+
+/** Each rule: its polkadot.js variant and its parameters `[text name, field, unit, default]`. */
+const RULES = {
+  fedavg: { variant: 'FedAvg', params: [] },
+  median: { variant: 'Median', params: [] },
+  'trimmed-mean': { variant: 'TrimmedMean', params: [['beta', 'beta', 'ppb', 340_000_000]] },
+  krum: { variant: 'Krum', params: [['f', 'f', 'count', 1]] },
+  'multi-krum': { variant: 'MultiKrum', params: [['f', 'f', 'count', 1], ['m', 'm', 'count', 1]] },
+  bulyan: { variant: 'Bulyan', params: [['f', 'f', 'count', 1]] },
+  'geometric-median': {
+    variant: 'GeometricMedian',
+    params: [['iters', 'iters', 'count', 8], ['eps', 'eps', 'micro', 1]],
+  },
+  'centered-clipping': {
+    variant: 'CenteredClipping',
+    params: [['tau', 'tau', 'micro', 500_000], ['iters', 'iters', 'count', 3]],
+  },
+  'norm-bounding': { variant: 'NormBounding', params: [['max_norm', 'maxNorm', 'micro', 1_000_000]] },
+};
+
+/** The rule names, in the order of `AggregationRule`'s variants. */
+export const RULE_NAMES = Object.keys(RULES);
+
+/** Each rule's syntax, e.g. `multi-krum[:f[:m]]`, for help texts and errors. */
+export const RULE_SYNTAX = RULE_NAMES.map((name) =>
+  name + RULES[name].params.map(([p]) => `[:${p}`).join('') + ']'.repeat(RULES[name].params.length));
+
+/** What separates a rule from its bucket size: `krum:1+bucket:2`. */
+export const BUCKET_SUFFIX = '+bucket:';
+
+const U32_MAX = 0xffff_ffffn;
+const PLACES = { count: 0, ppb: 9, micro: 6 };
+
+/** A rule or spec text that does not follow the grammar; `token` is the offending part. */
+export class RuleParseError extends Error {
+  constructor(message, token) {
+    super(message);
+    this.name = 'RuleParseError';
+    this.token = token;
+  }
+}
+
+/** A string quoted as Rust's `{:?}` quotes a plain ASCII string. */
+const quote = (s) => JSON.stringify(s);
+
+function unknownRule(name) {
+  return new RuleParseError(
+    `unknown aggregation rule ${quote(name)}; valid rules: ${RULE_SYNTAX.join(', ')}, each optionally followed by ${BUCKET_SUFFIX}S`,
+    name,
+  );
+}
+
+function syntaxOf(rule) {
+  const i = RULE_NAMES.indexOf(rule);
+  return i < 0 ? `RULE${BUCKET_SUFFIX}S` : RULE_SYNTAX[i];
+}
+
+function badParameter(rule, param, token, why) {
+  return new RuleParseError(`bad ${rule} parameter ${param} ${quote(token)}: ${why} (syntax: ${syntaxOf(rule)})`, token);
+}
+
+/** A parameter's text in its unit (an integer), or the reason it is not one. */
+function parseUnits(text, unit) {
+  const places = PLACES[unit];
+  if (places === 0) {
+    if (!/^[0-9]+$/.test(text)) return { error: 'not an unsigned integer' };
+    const value = BigInt(text);
+    return value > U32_MAX ? { error: 'too large' } : { value: Number(value) };
+  }
+  const match = /^([0-9]+)(?:\.([0-9]+))?$/.exec(text);
+  if (!match) return { error: 'not a plain decimal number such as 0.5' };
+  const [, whole, frac = ''] = match;
+  if (frac.length > places) return { error: `more than ${places} decimal places` };
+  const value = BigInt(whole) * 10n ** BigInt(places) + BigInt(frac.padEnd(places, '0'));
+  return value > U32_MAX ? { error: 'too large' } : { value: Number(value) };
+}
+
+/** An integer number of units as the grammar's canonical decimal (no trailing zeros). */
+function formatUnits(value, unit) {
+  const places = PLACES[unit];
+  if (!Number.isInteger(value) || value < 0 || value > Number(U32_MAX)) {
+    throw new RangeError(`${value} is not a u32`);
+  }
+  if (places === 0) return String(value);
+  const scale = 10 ** places;
+  const whole = Math.floor(value / scale);
+  const frac = value % scale;
+  if (frac === 0) return String(whole);
+  return `${whole}.${String(frac).padStart(places, '0').replace(/0+$/, '')}`;
+}
+
 /**
- * An `AggregationRule` in polkadot.js form from a short name, as the scripts take it on the
- * command line: `fedavg`, `median`, `trimmed-mean[:beta]`, `krum:f`, `multi-krum:f:m`,
- * `bulyan:f`, `geometric-median[:iters[:eps]]`, `centered-clipping:tau[:iters]`,
- * `norm-bounding:max_norm`. Real parameters are given as plain numbers (beta 0.25, tau 0.5).
+ * An `AggregationRule` in polkadot.js form (`'FedAvg'`, `{ TrimmedMean: { beta } }`, …) from
+ * its text, e.g. `trimmed-mean:0.34` or `krum` (= `krum:1`). Throws a `RuleParseError`.
  */
 export function parseRule(text) {
-  const [name, ...params] = text.split(':');
-  const num = (i, fallback) => (params[i] === undefined ? fallback : Number(params[i]));
-  switch (name) {
-    case 'fedavg':
-      return 'FedAvg';
-    case 'median':
-      return 'Median';
-    case 'trimmed-mean':
-      return { TrimmedMean: { beta: toPpb(num(0, 0.34)) } };
-    case 'krum':
-      return { Krum: { f: num(0, 1) } };
-    case 'multi-krum':
-      return { MultiKrum: { f: num(0, 1), m: num(1, 1) } };
-    case 'bulyan':
-      return { Bulyan: { f: num(0, 1) } };
-    case 'geometric-median':
-      return { GeometricMedian: { iters: num(0, 8), eps: toMicro(num(1, 1e-6)) || 1 } };
-    case 'centered-clipping':
-      return { CenteredClipping: { tau: toMicro(num(0, 0.5)), iters: num(1, 3) } };
-    case 'norm-bounding':
-      return { NormBounding: { maxNorm: toMicro(num(0, 1.0)) } };
-    default:
-      throw new Error(`unknown rule ${text}`);
+  const [name, ...tokens] = String(text).split(':');
+  const rule = RULES[name];
+  if (!Object.hasOwn(RULES, name)) throw unknownRule(name);
+  const fields = {};
+  rule.params.forEach(([, field, , fallback]) => { fields[field] = fallback; });
+  tokens.forEach((token, i) => {
+    const param = rule.params[i];
+    if (!param) throw new RuleParseError(`too many parameters for ${name} at ${quote(token)} (syntax: ${syntaxOf(name)})`, token);
+    const [paramName, field, unit] = param;
+    const { value, error } = parseUnits(token, unit);
+    if (error) throw badParameter(name, paramName, token, error);
+    fields[field] = value;
+  });
+  return rule.params.length === 0 ? rule.variant : { [rule.variant]: fields };
+}
+
+/**
+ * An `AggregationSpec` in polkadot.js form, `{ rule, bucketing }` (`bucketing` a number or
+ * null), from its text: a rule optionally followed by `+bucket:S`, e.g. `krum:1+bucket:2`.
+ */
+export function parseSpec(text) {
+  text = String(text);
+  const at = text.indexOf(BUCKET_SUFFIX);
+  if (at < 0) {
+    try {
+      return { rule: parseRule(text), bucketing: null };
+    } catch (e) {
+      // `median+buckets:2`: a rule, then something that is not a bucket suffix.
+      const plus = text.indexOf('+');
+      if (plus >= 0 && isRule(text.slice(0, plus))) {
+        const token = text.slice(plus);
+        throw new RuleParseError(`unexpected ${quote(token)} after the rule; only ${BUCKET_SUFFIX}S may follow it`, token);
+      }
+      throw e;
+    }
   }
+  const rule = parseRule(text.slice(0, at));
+  const size = text.slice(at + BUCKET_SUFFIX.length);
+  const { value, error } = parseUnits(size, 'count');
+  if (error) throw badParameter('bucket', 's', size, error);
+  return { rule, bucketing: value };
+}
+
+function isRule(text) {
+  try {
+    parseRule(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The variant name and fields of a rule in polkadot.js form, or as a codec's `toJSON()`. */
+function ruleParts(rule) {
+  if (typeof rule === 'string') return { variant: rule, fields: {} };
+  if (rule && typeof rule === 'object' && typeof rule.toJSON === 'function') return ruleParts(rule.toJSON());
+  const keys = rule && typeof rule === 'object' ? Object.keys(rule) : [];
+  if (keys.length !== 1) throw new TypeError(`not an AggregationRule: ${JSON.stringify(rule)}`);
+  return { variant: keys[0], fields: rule[keys[0]] ?? {} };
+}
+
+/**
+ * The canonical text of a rule in polkadot.js form (or a codec's `toJSON()`, whose variant
+ * names are lower camel case), every parameter spelled out: `trimmed-mean:0.34`, `krum:1`.
+ */
+export function formatRule(rule) {
+  const { variant, fields } = ruleParts(rule);
+  const name = RULE_NAMES.find((n) => RULES[n].variant.toLowerCase() === variant.toLowerCase());
+  if (!name) throw new TypeError(`unknown AggregationRule variant ${variant}`);
+  return [name, ...RULES[name].params.map(([, field, unit]) => formatUnits(Number(fields[field]), unit))].join(':');
+}
+
+/** The canonical text of a spec `{ rule, bucketing }`: `formatRule(rule)` plus `+bucket:S`. */
+export function formatSpec({ rule, bucketing = null }) {
+  const b = bucketing?.toJSON ? bucketing.toJSON() : bucketing;
+  return formatRule(rule) + (b === null || b === undefined ? '' : `${BUCKET_SUFFIX}${formatUnits(Number(b), 'count')}`);
 }
 
 /**
@@ -270,7 +425,7 @@ export function parseRule(text) {
  * defined for any n ≥ 1, so a round still aggregates when a trainer is late (Krum-family rules
  * need n ≥ 2f + 3 updates).
  */
-export const DEFAULT_RULE = { TrimmedMean: { beta: 340_000_000 } };
+export const DEFAULT_RULE = parseRule('trimmed-mean:0.34'); // { TrimmedMean: { beta: 340_000_000 } }
 
 /**
  * A `TrainingConfig` in polkadot.js form.
@@ -278,9 +433,11 @@ export const DEFAULT_RULE = { TrimmedMean: { beta: 340_000_000 } };
  * Architecture: logistic regression (or an MLP with `hidden` widths) on `inputDim` features and
  * `classes` classes. Local training: `epochs` × SGD with `batchSize` and `learningRate` (a real,
  * converted to micro units). Schedule: synchronous rounds of `commit` + `reveal` + `aggregate`
- * blocks needing `minUpdates` reveals. Reward: `reward` plancks per finalized round, split
- * `split` (fractions summing to 1; converted to parts per billion with the remainder given to
- * the trainers so the three parts sum to exactly 100 %).
+ * blocks needing `minUpdates` reveals. Aggregation: `rule`, a spec text such as
+ * `trimmed-mean:0.34` or `krum:1+bucket:2` (see `parseSpec`) or a rule in polkadot.js form,
+ * with `bucketing` (a bucket size) unless the text has its own `+bucket:`. Reward: `reward`
+ * plancks per finalized round, split `split` (fractions summing to 1; converted to parts per
+ * billion with the remainder given to the trainers so the three parts sum to exactly 100 %).
  */
 export function logisticConfig({
   inputDim = 784,
@@ -315,8 +472,7 @@ export function logisticConfig({
       fedproxMu: toMicro(fedproxMu),
       dp: null,
     },
-    // A lower-case string is a command-line rule name; anything else is already polkadot.js form.
-    aggregation: { rule: typeof rule === 'string' && /^[a-z]/.test(rule) ? parseRule(rule) : rule, bucketing },
+    aggregation: aggregationSpec(rule, bucketing),
     scorer,
     schedule: {
       Sync: { commitBlocks: commit, revealBlocks: reveal, aggregateBlocks: aggregate, minUpdates },
@@ -324,6 +480,21 @@ export function logisticConfig({
     rewardPerRound: BigInt(reward),
     rewardSplit: { owner, validators, trainers: PPB - owner - validators },
   };
+}
+
+/**
+ * The `aggregation` field of a config: `rule` is a spec text (`krum:1+bucket:2`, see
+ * `parseSpec`), or a rule already in polkadot.js form (`'FedAvg'`, `{ Krum: { f: 1 } }`);
+ * `bucketing` (a bucket size or null) applies when the text has no `+bucket:` of its own.
+ */
+function aggregationSpec(rule, bucketing) {
+  // A lower-case string is a rule text; anything else is already polkadot.js form.
+  if (typeof rule !== 'string' || !/^[a-z]/.test(rule)) return { rule, bucketing };
+  const spec = parseSpec(rule);
+  if (spec.bucketing !== null && bucketing !== null && bucketing !== spec.bucketing) {
+    throw new Error(`rule ${rule} buckets by ${spec.bucketing} but bucketing ${bucketing} was also given`);
+  }
+  return { rule: spec.rule, bucketing: spec.bucketing ?? bucketing };
 }
 
 /** Number of parameters of a config's network (weights and biases of every dense layer). */
