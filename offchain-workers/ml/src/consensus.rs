@@ -1,28 +1,143 @@
 //! The deterministic step from a round's revealed updates to the next global model: what
-//! every validator computes and every full node re-checks against the on-chain hash.
+//! every validator computes and reports, every full node re-checks against the on-chain hash,
+//! the simulator measures and `fedledger-sim aggregate` rebuilds offline. There is one
+//! implementation, [`next_model`], so those four can never drift apart.
 //!
-//! Inputs are exactly what the chain fixes: the base weights (version `base_version`), the
-//! updates in reveal order with their declared sample counts and base versions, and the
-//! round's configuration snapshot. Bucketing draws its seed from the model id, the round and
-//! the payload hashes, so every node draws the same buckets. The aggregation kernels are
-//! bit-identical across thread counts (see `aggregation`), and the step `base + s·delta` is
-//! one f32 operation per coordinate.
+//! Inputs ([`RoundInputs`]) are exactly what the chain fixes: the round context (model id and
+//! round index), the rule, the staleness function in buffered-async mode, the base weights
+//! (version `base_version`), and the updates in reveal order with their payload hashes,
+//! declared sample counts and base versions. The only input the chain does not fix is
+//! [`RoundInputs::server_lr`], a simulator knob for experiments; the chain uses
+//! [`CHAIN_SERVER_LR`] (1.0), with which the step is bit-identical to a step without it.
+//!
+//! * **Bucketing seed**: from the round context and the payload hashes
+//!   ([`RoundInputs::bucket_seed`]); the hashes are on chain and fixed only after every
+//!   commitment, so no trainer can steer its bucket.
+//! * **Sample weights**: declared sample count (0 counts as 1) times the staleness discount
+//!   ([`RoundInputs::sample_weights`]); the rules decide whether they use them.
+//! * **Step**: `base + s·delta` with `s = server_lr × mean staleness discount` (FedBuff; 1 in
+//!   synchronous rounds), one f32 operation per coordinate.
+//!
+//! The aggregation kernels are bit-identical across thread counts (see `aggregation`).
 
 use fedledger_primitives::{
-	model::Schedule, tensor_codec, Digest, ModelId, RoundIndex, VersionIndex,
+	model::Schedule,
+	rules::{AggregationSpec, StalenessFn},
+	tensor_codec, Digest, ModelId, RoundIndex, VersionIndex,
 };
 use ndarray::{Array2, ArrayView1};
 
 use crate::aggregation::{aggregate_with_seed, bucket_seed_from_hashes, staleness_weight};
 use crate::scoring::cosine_to_aggregate;
 
+/// The server step size the chain applies (validators and followers always use it).
+pub const CHAIN_SERVER_LR: f32 = 1.0;
+
 /// One decoded update of a round.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RoundUpdate {
+	/// sha3-256 of the payload as revealed (its canonical-codec bytes).
 	pub payload_hash: Digest,
 	pub values: Vec<f32>,
+	/// Declared sample count.
 	pub num_samples: u32,
+	/// Version the update was trained against (buffered-async staleness).
 	pub base_version: VersionIndex,
+}
+
+impl RoundUpdate {
+	/// An update as a trainer reveals it: `values` encoded in the canonical codec (f32,
+	/// shape `[len]`), and that payload's hash. The simulator builds its updates this way, so
+	/// its bucketing seed is the one the chain's payloads give.
+	pub fn from_values(
+		values: Vec<f32>,
+		num_samples: u32,
+		base_version: VersionIndex,
+	) -> Result<Self, tensor_codec::CodecError> {
+		let payload = tensor_codec::encode_f32(&values, &[values.len() as u32])?;
+		Ok(Self {
+			payload_hash: tensor_codec::digest(&payload),
+			values,
+			num_samples,
+			base_version,
+		})
+	}
+}
+
+/// Everything the next model of a round depends on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoundInputs {
+	/// Round context: which model …
+	pub model: ModelId,
+	/// … and which round (enters the bucketing seed).
+	pub round: RoundIndex,
+	/// The robust rule (with optional bucketing).
+	pub spec: AggregationSpec,
+	/// Buffered-async staleness discount; `None` for a synchronous round.
+	pub staleness: Option<StalenessFn>,
+	/// The round's base weights.
+	pub base: Vec<f32>,
+	/// The round's base version (staleness is measured from it).
+	pub base_version: VersionIndex,
+	/// The updates in reveal order.
+	pub updates: Vec<RoundUpdate>,
+	/// Server step size: [`CHAIN_SERVER_LR`] on chain; experiments may vary it.
+	pub server_lr: f32,
+}
+
+/// The staleness function of a schedule (`None` for synchronous rounds).
+pub fn staleness_of(schedule: &Schedule) -> Option<StalenessFn> {
+	match schedule {
+		Schedule::Sync { .. } => None,
+		Schedule::BufferedAsync { staleness, .. } => Some(*staleness),
+	}
+}
+
+impl RoundInputs {
+	/// Staleness discount of each update (all 1 in a synchronous round).
+	pub fn discounts(&self) -> Vec<f64> {
+		self.updates
+			.iter()
+			.map(|u| match &self.staleness {
+				None => 1.0,
+				Some(s) => staleness_weight(s, self.base_version.saturating_sub(u.base_version)),
+			})
+			.collect()
+	}
+
+	/// Sample weight of each update: declared samples × staleness discount. A declared count
+	/// of 0 must not zero the whole round: it counts as one sample.
+	pub fn sample_weights(&self) -> Vec<f64> {
+		self.updates
+			.iter()
+			.zip(self.discounts())
+			.map(|(u, s)| u.num_samples.max(1) as f64 * s)
+			.collect()
+	}
+
+	/// The bucketing seed: round context and payload hashes in reveal order.
+	pub fn bucket_seed(&self) -> [u8; 32] {
+		let hashes: Vec<Digest> = self.updates.iter().map(|u| u.payload_hash).collect();
+		bucket_seed_from_hashes(&round_context(self.model, self.round), &hashes)
+	}
+
+	/// The updates as a row-major `n × d` matrix; errors name the update of the wrong length.
+	pub fn matrix(&self) -> Result<Array2<f32>, ConsensusError> {
+		let d = self.base.len();
+		let n = self.updates.len();
+		let mut rows = Vec::with_capacity(n * d);
+		for (index, u) in self.updates.iter().enumerate() {
+			if u.values.len() != d {
+				return Err(ConsensusError::Shape {
+					index,
+					expected: d,
+					got: u.values.len(),
+				});
+			}
+			rows.extend_from_slice(&u.values);
+		}
+		Ok(Array2::from_shape_vec((n, d), rows).expect("n rows of d values"))
+	}
 }
 
 /// The next global model and the verdict on each update.
@@ -32,10 +147,21 @@ pub struct NextModel {
 	pub weights: Vec<u8>,
 	/// Their sha3-256: the hash validators report.
 	pub hash: Digest,
+	/// The aggregate the rule produced, before the step (data-based scorers value it).
+	pub delta: Vec<f32>,
 	/// Accepted by the robust rule, per update in reveal order.
 	pub accepted: Vec<bool>,
-	/// Attribution score per update, parts per billion (rejected updates score 0).
+	/// Cosine-to-aggregate score per update, parts per billion (rejected updates score 0).
 	pub scores: Vec<u32>,
+}
+
+impl NextModel {
+	/// The new weights as values (the codec is lossless for f32).
+	pub fn values(&self) -> Vec<f32> {
+		tensor_codec::decode(&self.weights, u32::MAX)
+			.expect("encoded by next_model")
+			.values
+	}
 }
 
 /// Why the next model could not be computed.
@@ -75,53 +201,19 @@ pub fn decode_weights(bytes: &[u8], parameter_count: u32) -> Result<Vec<f32>, Co
 	Ok(t.values)
 }
 
-/// Computes the next model of round `round` of `model` from `base` (the round's base weights)
-/// and its `updates` in reveal order. `current_version` is the round's base version (used for
-/// staleness in buffered-async mode).
-pub fn next_model(
-	model: ModelId,
-	round: RoundIndex,
-	schedule: &Schedule,
-	spec: &fedledger_primitives::rules::AggregationSpec,
-	base: &[f32],
-	current_version: VersionIndex,
-	updates: &[RoundUpdate],
-) -> Result<NextModel, ConsensusError> {
-	let d = base.len();
-	let n = updates.len();
-	let mut rows = Vec::with_capacity(n * d);
-	for (index, u) in updates.iter().enumerate() {
-		if u.values.len() != d {
-			return Err(ConsensusError::Shape {
-				index,
-				expected: d,
-				got: u.values.len(),
-			});
-		}
-		rows.extend_from_slice(&u.values);
-	}
-	let x = Array2::from_shape_vec((n, d), rows).expect("n rows of d values");
-	let discounts: Vec<f64> = updates
-		.iter()
-		.map(|u| match schedule {
-			Schedule::Sync { .. } => 1.0,
-			Schedule::BufferedAsync { staleness, .. } => {
-				staleness_weight(staleness, current_version.saturating_sub(u.base_version))
-			}
-		})
-		.collect();
-	// A declared sample count of 0 must not zero the whole round: count it as one sample.
-	let weights: Vec<f64> = updates
-		.iter()
-		.zip(&discounts)
-		.map(|(u, s)| u.num_samples.max(1) as f64 * s)
-		.collect();
-	let hashes: Vec<Digest> = updates.iter().map(|u| u.payload_hash).collect();
-	let seed = bucket_seed_from_hashes(&round_context(model, round), &hashes);
-	let outcome = aggregate_with_seed(spec, x.view(), &weights, &seed)?;
+/// Computes the next model of a round (see the module docs for what enters it).
+pub fn next_model(inputs: &RoundInputs) -> Result<NextModel, ConsensusError> {
+	let d = inputs.base.len();
+	let n = inputs.updates.len();
+	let x = inputs.matrix()?;
+	let discounts = inputs.discounts();
+	let weights = inputs.sample_weights();
+	let outcome = aggregate_with_seed(&inputs.spec, x.view(), &weights, &inputs.bucket_seed())?;
 	// FedBuff: the buffer's mean staleness discount scales the server step (sync: exactly 1).
-	let step = (discounts.iter().sum::<f64>() / n.max(1) as f64) as f32;
-	let new: Vec<f32> = base
+	// With the chain's server step of 1.0 the product is the discount, bit for bit.
+	let step = inputs.server_lr * (discounts.iter().sum::<f64>() / n.max(1) as f64) as f32;
+	let new: Vec<f32> = inputs
+		.base
 		.iter()
 		.zip(outcome.delta.iter())
 		.map(|(b, dlt)| if step == 1.0 { b + dlt } else { b + step * dlt })
@@ -133,6 +225,7 @@ pub fn next_model(
 	Ok(NextModel {
 		weights: weights_bytes,
 		hash,
+		delta: outcome.delta.to_vec(),
 		accepted: outcome.accepted,
 		scores,
 	})
@@ -170,105 +263,4 @@ pub fn accepted_indices(accepted: &[bool]) -> Vec<u32> {
 }
 
 #[cfg(test)]
-mod tests {
-	use super::*;
-	use fedledger_primitives::rules::{AggregationRule, AggregationSpec};
-
-	fn sync() -> Schedule {
-		Schedule::Sync {
-			commit_blocks: 2,
-			reveal_blocks: 2,
-			aggregate_blocks: 2,
-			min_updates: 3,
-		}
-	}
-
-	fn update(values: Vec<f32>, tag: u8) -> RoundUpdate {
-		RoundUpdate {
-			payload_hash: [tag; 32],
-			values,
-			num_samples: 10,
-			base_version: 0,
-		}
-	}
-
-	#[test]
-	fn multi_krum_rejects_the_outlier_and_scores_it_zero() {
-		let base = vec![0.5f32; 4];
-		let honest = |k: f32| vec![0.1 + k, 0.1, -0.1, 0.2 - k];
-		let updates = vec![
-			update(honest(0.0), 1),
-			update(honest(0.01), 2),
-			update(vec![-5.0, -5.0, 5.0, -5.0], 3),
-			update(honest(-0.01), 4),
-			update(honest(0.02), 5),
-		];
-		let spec = AggregationSpec::plain(AggregationRule::MultiKrum { f: 1, m: 3 });
-		let next = next_model(0, 1, &sync(), &spec, &base, 0, &updates).unwrap();
-		assert!(!next.accepted[2]);
-		assert_eq!(next.scores[2], 0);
-		assert!(next.scores[0] > 900_000_000);
-		assert_eq!(accepted_indices(&next.accepted).len(), 3);
-		let w = decode_weights(&next.weights, 4).unwrap();
-		assert!((w[0] - 0.6).abs() < 0.05, "{w:?}");
-		assert_eq!(next.hash, tensor_codec::digest(&next.weights));
-	}
-
-	/// Validators run with different core counts: the reported hash must not depend on it.
-	#[test]
-	fn the_next_model_is_bit_identical_across_thread_counts() {
-		let d = 5_000;
-		let base: Vec<f32> = (0..d).map(|i| (i as f32 * 0.37).sin()).collect();
-		let updates: Vec<RoundUpdate> = (0..7u8)
-			.map(|k| {
-				let values = (0..d)
-					.map(|i| ((i * (k as usize + 3)) as f32 * 0.011).cos() * 0.1)
-					.collect();
-				RoundUpdate {
-					payload_hash: [k; 32],
-					values,
-					num_samples: 10 + k as u32,
-					base_version: 0,
-				}
-			})
-			.collect();
-		for rule in [
-			AggregationRule::FedAvg,
-			AggregationRule::TrimmedMean { beta: 200_000_000 },
-			AggregationRule::MultiKrum { f: 2, m: 3 },
-			AggregationRule::GeometricMedian { iters: 8, eps: 1 },
-		] {
-			let spec = AggregationSpec::plain(rule);
-			let run = |threads: usize| {
-				rayon::ThreadPoolBuilder::new()
-					.num_threads(threads)
-					.build()
-					.unwrap()
-					.install(|| next_model(3, 9, &sync(), &spec, &base, 0, &updates).unwrap())
-			};
-			let one = run(1);
-			let many = run(4);
-			assert_eq!(one.hash, many.hash, "{rule:?}");
-			assert_eq!(one.accepted, many.accepted, "{rule:?}");
-		}
-	}
-
-	#[test]
-	fn same_inputs_give_the_same_hash_and_a_shape_error_names_the_update() {
-		let base = vec![0.0f32; 3];
-		let updates: Vec<_> = (0..3)
-			.map(|i| update(vec![i as f32, 1.0, 2.0], i as u8))
-			.collect();
-		let spec = AggregationSpec::plain(AggregationRule::Median);
-		let a = next_model(2, 5, &sync(), &spec, &base, 0, &updates).unwrap();
-		let b = next_model(2, 5, &sync(), &spec, &base, 0, &updates).unwrap();
-		assert_eq!(a.hash, b.hash);
-		let mut bad = updates.clone();
-		bad[1].values.pop();
-		let err = next_model(2, 5, &sync(), &spec, &base, 0, &bad).unwrap_err();
-		assert!(
-			matches!(err, ConsensusError::Shape { index: 1, .. }),
-			"{err}"
-		);
-	}
-}
+mod tests;

@@ -3,7 +3,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use fedledger_primitives::rules::{AggregationRule, AggregationSpec, StalenessFn, MICRO};
+use fedledger_primitives::rules::{
+	micro_to_f64, AggregationRule, AggregationSpec, StalenessFn, MICRO,
+};
 
 use fedledger_ml::training::TrainConfig;
 
@@ -231,6 +233,15 @@ pub fn parse_rule(
 		},
 	};
 	Ok(AggregationSpec { rule, bucketing })
+}
+
+/// The name [`parse_staleness`] reads back: `constant`, `poly:<a>`, `hinge:<a>,<b>`.
+pub fn staleness_name(s: &StalenessFn) -> String {
+	match *s {
+		StalenessFn::Constant => "constant".into(),
+		StalenessFn::Polynomial { a } => format!("poly:{}", micro_to_f64(a)),
+		StalenessFn::Hinge { a, b } => format!("hinge:{},{b}", micro_to_f64(a)),
+	}
 }
 
 /// Parses `constant`, `poly:<a>` or `hinge:<a>,<b>`.

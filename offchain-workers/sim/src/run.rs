@@ -9,12 +9,13 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use fedledger_ml::aggregation::{aggregate, staleness_weight};
 use fedledger_ml::attacks;
+use fedledger_ml::consensus::{next_model, NextModel, RoundInputs, RoundUpdate};
 use fedledger_ml::data::{self, partition, Dataset};
 use fedledger_ml::model::{Architecture, Evaluation};
 use fedledger_ml::scoring::{self, GtgConfig, Metric, ValidationUtility};
 use fedledger_ml::training::{train_local, LocalUpdate, TrainError};
+use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
 
 use crate::config::{AttackKind, Mode, ModelKind, PartitionKind, ScorerKind, SimConfig};
 
@@ -138,17 +139,6 @@ pub struct SimOutcome {
 	pub params: Array1<f32>,
 	/// What went into the last aggregation, for offline re-verification.
 	pub last_round: Option<RoundInputs>,
-}
-
-/// The inputs of one aggregation: enough to rebuild its result with `fedledger-sim aggregate`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoundInputs {
-	/// Global parameters the aggregate was added to.
-	pub global_before: Array1<f32>,
-	/// The updates, one row per member, in aggregation order.
-	pub updates: Array2<f32>,
-	/// The weight of each update (samples × staleness weight).
-	pub weights: Vec<f64>,
 }
 
 /// Mixes a base seed with tags into an independent 64-bit seed (SplitMix64 finaliser).
@@ -359,8 +349,17 @@ fn craft(
 		.collect()
 }
 
-/// Aggregates, scores and applies one buffer of updates; returns the record.
-#[allow(clippy::too_many_arguments)]
+/// The model id the simulator's rounds carry in their context (bucketing seed).
+pub const SIM_MODEL: ModelId = 0;
+
+/// Aggregates, scores and applies one buffer of updates through the validators' consensus
+/// step ([`next_model`]); returns the record and the round's inputs.
+///
+/// The round is the chain's: model [`SIM_MODEL`], round index `round`, base version
+/// `round − 1`, each update hashed as its canonical-codec payload (so the bucketing seed is
+/// the one the chain's payloads give), its trainer's sample count as declared samples and
+/// its base version for staleness. Only the server step ([`SimConfig::server_lr`]) is a
+/// simulator knob, and at 1.0 it is the chain's.
 fn aggregate_round(
 	ctx: &Ctx,
 	global: &mut Array1<f32>,
@@ -371,48 +370,46 @@ fn aggregate_round(
 ) -> Result<(RoundRecord, RoundInputs), SimError> {
 	let members: Vec<usize> = jobs.iter().map(|j| j.trainer).collect();
 	let rows = craft(ctx, &members, trained, round);
-	let views: Vec<ArrayView1<f32>> = rows.iter().map(|r| r.view()).collect();
-	let updates = ndarray::stack(Axis(0), &views).expect("same length");
-	let weights: Vec<f64> = jobs
-		.iter()
-		.map(|j| {
-			let samples = ctx.trainers[j.trainer].data.len() as f64;
-			match ctx.cfg.mode {
-				Mode::Sync => samples,
-				Mode::Async { staleness, .. } => {
-					samples * staleness_weight(&staleness, j.staleness)
-				}
-			}
+	let current = (round - 1) as VersionIndex;
+	let updates = rows
+		.into_iter()
+		.zip(jobs)
+		.map(|(row, j)| {
+			let samples = ctx.trainers[j.trainer].data.len().min(u32::MAX as usize) as u32;
+			RoundUpdate::from_values(row.to_vec(), samples, current - j.staleness)
 		})
-		.collect();
-	let outcome =
-		aggregate(&ctx.cfg.spec, updates.view(), &weights).map_err(|e| SimError::Aggregation {
+		.collect::<Result<Vec<_>, _>>()
+		.map_err(|e| SimError::Aggregation {
 			round,
-			message: format!("{e:?}"),
+			message: format!("encoding an update: {e:?}"),
 		})?;
+	let inputs = RoundInputs {
+		model: SIM_MODEL,
+		round: round as RoundIndex,
+		spec: ctx.cfg.spec,
+		staleness: match ctx.cfg.mode {
+			Mode::Sync => None,
+			Mode::Async { staleness, .. } => Some(staleness),
+		},
+		base: global.to_vec(),
+		base_version: current,
+		updates,
+		server_lr: ctx.cfg.server_lr,
+	};
+	let next = next_model(&inputs).map_err(|e| SimError::Aggregation {
+		round,
+		message: e.to_string(),
+	})?;
+	let matrix = inputs.matrix().expect("checked by next_model");
 	let scores = score(
 		ctx,
 		global.view(),
-		updates.view(),
-		&weights,
-		&outcome.accepted,
-		&outcome.delta,
+		matrix.view(),
+		&inputs.sample_weights(),
+		&next,
 		round,
 	);
-	let global_before = global.clone();
-	// FedBuff applies (1/K)·Σ s(τᵢ)·Δᵢ: the staleness discount shrinks the step. The rules take
-	// the discount inside their (normalised) weights, where it only re-weights updates against
-	// each other, so the buffer's mean discount is applied to the step here. Sync: factor 1.
-	let discount = match ctx.cfg.mode {
-		Mode::Sync => 1.0,
-		Mode::Async { staleness, .. } => {
-			jobs.iter()
-				.map(|j| staleness_weight(&staleness, j.staleness))
-				.sum::<f64>()
-				/ jobs.len() as f64
-		}
-	};
-	global.scaled_add(ctx.cfg.server_lr * discount as f32, &outcome.delta);
+	*global = Array1::from(next.values());
 	let honest_losses: Vec<f64> = members
 		.iter()
 		.zip(trained)
@@ -425,19 +422,12 @@ fn aggregate_round(
 		train_loss: honest_losses.iter().sum::<f64>() / honest_losses.len().max(1) as f64,
 		byzantine: members.iter().map(|&i| ctx.trainers[i].byzantine).collect(),
 		members,
-		accepted: outcome.accepted,
+		accepted: next.accepted,
 		scores,
 		dropped_stale,
 		mean_staleness: jobs.iter().map(|j| j.staleness as f64).sum::<f64>() / jobs.len() as f64,
 	};
-	Ok((
-		record,
-		RoundInputs {
-			global_before,
-			updates,
-			weights,
-		},
-	))
+	Ok((record, inputs))
 }
 
 /// Attribution scores; rejected updates score 0 (a rejected update earns nothing).
@@ -446,15 +436,16 @@ fn score(
 	global: ArrayView1<f32>,
 	updates: ArrayView2<f32>,
 	weights: &[f64],
-	accepted: &[bool],
-	delta: &Array1<f32>,
+	next: &NextModel,
 	round: usize,
 ) -> Vec<f64> {
+	let accepted = &next.accepted;
 	let n = updates.nrows();
 	let kept: Vec<usize> = (0..n).filter(|&i| accepted[i]).collect();
 	let raw: Vec<f64> = match ctx.cfg.scorer {
 		ScorerKind::None => return vec![0.0; n],
-		ScorerKind::Cosine => scoring::cosine_to_aggregate(updates, delta.view()),
+		// What validators report (clipped to [0, 1], parts per billion), as a fraction.
+		ScorerKind::Cosine => next.scores.iter().map(|&s| s as f64 / 1e9).collect(),
 		ScorerKind::LeaveOneOut | ScorerKind::GtgShapley => {
 			// Coalitions are valued with FedAvg over their accepted members: the robust rule
 			// has already decided who is in; the scorer divides the credit among them.

@@ -235,20 +235,32 @@ fn last_round_rebuilds_offline_to_the_same_model_hash() {
 	let dir = tempfile::tempdir().unwrap();
 	let inputs = out.last_round.as_ref().unwrap();
 	let files = dump_round(dir.path(), inputs).unwrap();
-	let weights: Vec<f64> = std::fs::read_to_string(dir.path().join("weights.txt"))
-		.unwrap()
+	// The dumped context flags describe the round the simulator ran.
+	let args = std::fs::read_to_string(dir.path().join(DUMP_ARGS)).unwrap();
+	let flag = |name: &str| {
+		let mut words = args.split_whitespace();
+		words
+			.find(|w| *w == name)
+			.and(words.next())
+			.unwrap()
+			.to_string()
+	};
+	let samples: Vec<u32> = flag("--samples")
 		.split(',')
 		.map(|w| w.parse().unwrap())
 		.collect();
-	assert_eq!(&weights, &inputs.weights);
-	let rebuilt = verify::rebuild_aggregate(
-		&c.spec,
-		&files,
-		Some(&weights),
-		&verify::BucketSeed::Content,
-		Some(&dir.path().join("global.fltc")),
-	)
-	.unwrap();
+	let weights: Vec<f64> = samples.iter().map(|&s| s as f64).collect();
+	assert_eq!(&weights, &inputs.sample_weights());
+	let ctx = verify::RoundContext {
+		model: flag("--model").parse().unwrap(),
+		round: flag("--round").parse().unwrap(),
+		samples: Some(samples),
+		..Default::default()
+	};
+	assert_eq!((ctx.model, ctx.round), (SIM_MODEL, 6));
+	let rebuilt =
+		verify::rebuild_aggregate(&c.spec, &files, &ctx, Some(&dir.path().join("global.fltc")))
+			.unwrap();
 	let final_bytes =
 		tensor_codec::encode_f32(out.params.as_slice().unwrap(), &[out.params.len() as u32])
 			.unwrap();

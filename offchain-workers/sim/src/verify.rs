@@ -1,16 +1,19 @@
-//! Offline verification: rebuild a round's aggregate from update payloads in the canonical
-//! codec and hash it — what a validator or auditor runs to check an on-chain model hash.
+//! Offline verification: rebuild a round's next model from update payloads in the canonical
+//! codec through the validators' consensus step (`fedledger_ml::consensus::next_model`) and
+//! hash it — what an auditor runs to check an on-chain model hash.
+//!
+//! The files are the revealed payloads; their sha3-256 are the payload hashes the chain
+//! records, and with the round context ([`RoundContext`]) they give the bucketing seed, as on
+//! chain.
 
 use std::path::{Path, PathBuf};
 
-use fedledger_primitives::rules::AggregationSpec;
-use fedledger_primitives::tensor_codec::{self, CodecError};
-use fedledger_primitives::Digest;
-use ndarray::{Array1, Array2};
-
-use fedledger_ml::aggregation::{
-	aggregate, aggregate_with_seed, bucket_seed_from_hashes, AggregationError,
+use fedledger_ml::consensus::{
+	next_model, ConsensusError, RoundInputs, RoundUpdate, CHAIN_SERVER_LR,
 };
+use fedledger_primitives::rules::{AggregationSpec, StalenessFn};
+use fedledger_primitives::tensor_codec::{self, CodecError};
+use fedledger_primitives::{Digest, ModelId, RoundIndex, VersionIndex};
 
 /// Largest update the verifier decodes (parameters); guards memory against a bogus header.
 pub const MAX_PARAMS: u32 = 1 << 28;
@@ -31,14 +34,47 @@ pub enum VerifyError {
 		expected: usize,
 		got: usize,
 	},
-	#[error("{0} weights for {1} updates")]
-	WeightCount(usize, usize),
+	#[error("{0} sample counts for {1} updates")]
+	SampleCount(usize, usize),
+	#[error("{0} base versions for {1} updates")]
+	BaseVersionCount(usize, usize),
 	#[error("no update files")]
 	NoUpdates,
-	#[error("aggregation: {0}")]
-	Aggregation(#[from] AggregationError),
+	#[error(transparent)]
+	Consensus(#[from] ConsensusError),
 	#[error("encoding the result: {0:?}")]
 	Encode(CodecError),
+}
+
+/// What the chain fixes about a round besides its payloads and rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoundContext {
+	pub model: ModelId,
+	pub round: RoundIndex,
+	/// Declared sample count per update [default: all 1].
+	pub samples: Option<Vec<u32>>,
+	/// Buffered-async staleness function; `None` for a synchronous round.
+	pub staleness: Option<StalenessFn>,
+	/// The round's base version.
+	pub base_version: VersionIndex,
+	/// Base version per update [default: all `base_version`].
+	pub base_versions: Option<Vec<VersionIndex>>,
+	/// Server step ([`CHAIN_SERVER_LR`] on chain).
+	pub server_lr: f32,
+}
+
+impl Default for RoundContext {
+	fn default() -> Self {
+		Self {
+			model: 0,
+			round: 0,
+			samples: None,
+			staleness: None,
+			base_version: 0,
+			base_versions: None,
+			server_lr: CHAIN_SERVER_LR,
+		}
+	}
 }
 
 /// The rebuilt round.
@@ -51,17 +87,9 @@ pub struct Rebuilt {
 	/// The aggregate delta encoded as canonical f32, with the updates' shape.
 	pub aggregate_payload: Vec<u8>,
 	pub aggregate_digest: Digest,
-	/// `global + delta` as canonical f32 and its digest, when a global model was given.
+	/// The new model (canonical f32, shape `[d]`) and its digest — the hash validators report —
+	/// when a global model was given.
 	pub new_model: Option<(Vec<u8>, Digest)>,
-}
-
-/// How the bucket assignment seed is chosen when the spec has bucketing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BucketSeed {
-	/// Derived from the update contents (what [`aggregate`] does).
-	Content,
-	/// From the round context bytes and the payload hashes (the validator path).
-	Context(Vec<u8>),
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, VerifyError> {
@@ -78,60 +106,53 @@ fn decode(path: &Path, bytes: &[u8]) -> Result<tensor_codec::DecodedTensor, Veri
 	})
 }
 
-/// Decodes every update file, aggregates them with `spec` and `weights` (all 1 when `None`),
-/// and hashes the result; with `global`, also the new model `global + delta`.
+/// Decodes every update file and runs the round through the consensus step with `spec` and
+/// `ctx`; with `global` (the base weights) also the new model. Without it the base is zero
+/// and only the aggregate is reported (the aggregate does not depend on the base).
 pub fn rebuild_aggregate(
 	spec: &AggregationSpec,
 	files: &[PathBuf],
-	weights: Option<&[f64]>,
-	bucket_seed: &BucketSeed,
+	ctx: &RoundContext,
 	global: Option<&Path>,
 ) -> Result<Rebuilt, VerifyError> {
 	if files.is_empty() {
 		return Err(VerifyError::NoUpdates);
 	}
-	let mut rows: Vec<f32> = Vec::new();
-	let mut digests = Vec::with_capacity(files.len());
+	let n = files.len();
+	let samples = match &ctx.samples {
+		Some(s) if s.len() != n => return Err(VerifyError::SampleCount(s.len(), n)),
+		Some(s) => s.clone(),
+		None => vec![1; n],
+	};
+	let base_versions = match &ctx.base_versions {
+		Some(v) if v.len() != n => return Err(VerifyError::BaseVersionCount(v.len(), n)),
+		Some(v) => v.clone(),
+		None => vec![ctx.base_version; n],
+	};
+	let mut updates: Vec<RoundUpdate> = Vec::with_capacity(n);
 	let mut shape: Vec<u32> = Vec::new();
-	for path in files {
+	for (i, path) in files.iter().enumerate() {
 		let bytes = read(path)?;
 		let t = decode(path, &bytes)?;
 		if shape.is_empty() {
 			shape = t.header.shape().to_vec();
-		} else if t.values.len() != rows.len() / digests.len() {
+		} else if t.values.len() != updates[0].values.len() {
 			return Err(VerifyError::Shape {
 				path: path.clone(),
-				expected: rows.len() / digests.len(),
+				expected: updates[0].values.len(),
 				got: t.values.len(),
 			});
 		}
-		digests.push(tensor_codec::digest(&bytes));
-		rows.extend_from_slice(&t.values);
+		updates.push(RoundUpdate {
+			payload_hash: tensor_codec::digest(&bytes),
+			values: t.values,
+			num_samples: samples[i],
+			base_version: base_versions[i],
+		});
 	}
-	let n = files.len();
-	let d = rows.len() / n;
-	let weights: Vec<f64> = match weights {
-		Some(w) if w.len() != n => return Err(VerifyError::WeightCount(w.len(), n)),
-		Some(w) => w.to_vec(),
-		None => vec![1.0; n],
-	};
-	let x = Array2::from_shape_vec((n, d), rows).expect("n rows of d values");
-	let outcome = match (spec.bucketing, bucket_seed) {
-		(Some(_), BucketSeed::Context(ctx)) => aggregate_with_seed(
-			spec,
-			x.view(),
-			&weights,
-			&bucket_seed_from_hashes(ctx, &digests),
-		)?,
-		_ => aggregate(spec, x.view(), &weights)?,
-	};
-	let encode = |v: &Array1<f32>| {
-		tensor_codec::encode_f32(v.as_slice().expect("contiguous"), &shape)
-			.map_err(VerifyError::Encode)
-	};
-	let aggregate_payload = encode(&outcome.delta)?;
-	let new_model = match global {
-		None => None,
+	let d = updates[0].values.len();
+	let base = match global {
+		None => vec![0.0; d],
 		Some(path) => {
 			let t = decode(path, &read(path)?)?;
 			if t.values.len() != d {
@@ -141,15 +162,27 @@ pub fn rebuild_aggregate(
 					got: t.values.len(),
 				});
 			}
-			let model = Array1::from(t.values) + &outcome.delta;
-			let bytes = encode(&model)?;
-			let h = tensor_codec::digest(&bytes);
-			Some((bytes, h))
+			t.values
 		}
 	};
+	let update_digests = updates.iter().map(|u| u.payload_hash).collect();
+	let inputs = RoundInputs {
+		model: ctx.model,
+		round: ctx.round,
+		spec: *spec,
+		staleness: ctx.staleness,
+		base,
+		base_version: ctx.base_version,
+		updates,
+		server_lr: ctx.server_lr,
+	};
+	let next = next_model(&inputs)?;
+	let aggregate_payload =
+		tensor_codec::encode_f32(&next.delta, &shape).map_err(VerifyError::Encode)?;
+	let new_model = global.map(|_| (next.weights.clone(), next.hash));
 	Ok(Rebuilt {
-		update_digests: digests,
-		accepted: outcome.accepted,
+		update_digests,
+		accepted: next.accepted,
 		aggregate_digest: tensor_codec::digest(&aggregate_payload),
 		aggregate_payload,
 		new_model,
@@ -164,8 +197,9 @@ pub fn hex(d: &Digest) -> String {
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use fedledger_ml::aggregation::aggregate;
 	use fedledger_primitives::rules::AggregationRule;
-	use ndarray::arr2;
+	use ndarray::{arr2, Array2};
 
 	fn write_updates(dir: &Path, x: &Array2<f32>) -> Vec<PathBuf> {
 		x.rows()
@@ -192,8 +226,11 @@ mod tests {
 		let files = write_updates(dir.path(), &x);
 		let spec = AggregationSpec::plain(AggregationRule::Median);
 		let w = [10.0, 20.0, 5.0, 1.0];
-		let rebuilt =
-			rebuild_aggregate(&spec, &files, Some(&w), &BucketSeed::Content, None).unwrap();
+		let ctx = RoundContext {
+			samples: Some(vec![10, 20, 5, 1]),
+			..Default::default()
+		};
+		let rebuilt = rebuild_aggregate(&spec, &files, &ctx, None).unwrap();
 		let direct = aggregate(&spec, x.view(), &w).unwrap();
 		let expected = tensor_codec::encode_f32(direct.delta.as_slice().unwrap(), &[3]).unwrap();
 		assert_eq!(rebuilt.aggregate_payload, expected);
@@ -208,8 +245,7 @@ mod tests {
 			tensor_codec::encode_f32(&[1.0, 1.0, 1.0], &[3]).unwrap(),
 		)
 		.unwrap();
-		let with_global =
-			rebuild_aggregate(&spec, &files, Some(&w), &BucketSeed::Content, Some(&g)).unwrap();
+		let with_global = rebuild_aggregate(&spec, &files, &ctx, Some(&g)).unwrap();
 		let (bytes, digest) = with_global.new_model.unwrap();
 		let expected_model: Vec<f32> = direct.delta.iter().map(|v| v + 1.0).collect();
 		assert_eq!(
@@ -228,9 +264,13 @@ mod tests {
 			rule: AggregationRule::Median,
 			bucketing: Some(2),
 		};
-		let ctx = BucketSeed::Context(b"model 1 round 7".to_vec());
-		let a = rebuild_aggregate(&spec, &files, None, &ctx, None).unwrap();
-		let b = rebuild_aggregate(&spec, &files, None, &ctx, None).unwrap();
+		let ctx = RoundContext {
+			model: 1,
+			round: 7,
+			..Default::default()
+		};
+		let a = rebuild_aggregate(&spec, &files, &ctx, None).unwrap();
+		let b = rebuild_aggregate(&spec, &files, &ctx, None).unwrap();
 		assert_eq!(a, b);
 	}
 
@@ -243,7 +283,7 @@ mod tests {
 		std::fs::write(&junk, b"not a tensor").unwrap();
 		files.push(junk);
 		let spec = AggregationSpec::plain(AggregationRule::FedAvg);
-		let err = rebuild_aggregate(&spec, &files, None, &BucketSeed::Content, None).unwrap_err();
+		let err = rebuild_aggregate(&spec, &files, &RoundContext::default(), None).unwrap_err();
 		assert!(matches!(err, VerifyError::Codec { .. }));
 		assert!(err.to_string().contains("junk.bin"));
 		let odd = dir.path().join("odd.fltc");
@@ -254,7 +294,7 @@ mod tests {
 		.unwrap();
 		files.pop();
 		files.push(odd);
-		let err = rebuild_aggregate(&spec, &files, None, &BucketSeed::Content, None).unwrap_err();
+		let err = rebuild_aggregate(&spec, &files, &RoundContext::default(), None).unwrap_err();
 		assert!(
 			matches!(
 				err,
@@ -266,9 +306,13 @@ mod tests {
 			),
 			"{err:?}"
 		);
+		let one_count = RoundContext {
+			samples: Some(vec![1]),
+			..Default::default()
+		};
 		assert!(matches!(
-			rebuild_aggregate(&spec, &files[..2], Some(&[1.0]), &BucketSeed::Content, None),
-			Err(VerifyError::WeightCount(1, 2))
+			rebuild_aggregate(&spec, &files[..2], &one_count, None),
+			Err(VerifyError::SampleCount(1, 2))
 		));
 	}
 }

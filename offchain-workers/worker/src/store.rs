@@ -9,8 +9,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use fedledger_primitives::{tensor_codec, Digest, ModelId, RoundIndex, VersionIndex};
 use fedledger_ml::hex::{digest_from_hex, to_hex};
+use fedledger_primitives::{tensor_codec, Digest, ModelId, RoundIndex, VersionIndex};
 use serde::{Deserialize, Serialize};
 
 /// Store errors name the file.

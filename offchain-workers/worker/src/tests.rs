@@ -20,6 +20,8 @@ const PARAMS: u32 = 4 * 2 + 2; // logistic regression, 4 features, 2 classes
 #[derive(Default)]
 struct State {
 	number: u32,
+	/// Parameters of the model.
+	params: u32,
 	model: Option<ModelState>,
 	initial: Vec<u8>,
 	round: Option<RoundState>,
@@ -43,21 +45,29 @@ struct MockChain {
 
 impl MockChain {
 	fn with_model(schedule: Schedule, rule: AggregationRule) -> Arc<Self> {
+		let zeros = vec![0.0; PARAMS as usize];
+		Self::with_weights(schedule, AggregationSpec::plain(rule), &zeros)
+	}
+
+	/// A model whose version 0 has `weights` (the architecture is not checked by validators).
+	fn with_weights(schedule: Schedule, spec: AggregationSpec, weights: &[f32]) -> Arc<Self> {
 		let chain = Arc::new(Self::default());
 		let mut config = TrainingConfig::example(4, 2, 3, 1_000);
 		config.schedule = schedule;
-		config.aggregation = AggregationSpec::plain(rule);
-		let initial = tensor_codec::encode_zeros(PARAMS).unwrap();
+		config.aggregation = spec;
+		let params = weights.len() as u32;
+		let initial = tensor_codec::encode_f32(weights, &[params]).unwrap();
 		let hash = tensor_codec::digest(&initial);
 		{
 			let mut s = chain.state.lock().unwrap();
 			s.number = 1;
+			s.params = params;
 			s.initial = initial;
 			s.model = Some(ModelState {
 				id: 0,
 				active: true,
 				config,
-				parameter_count: PARAMS,
+				parameter_count: params,
 				version: 0,
 				version_hash: hash,
 				registered_at: 1,
@@ -81,7 +91,7 @@ impl MockChain {
 			base_version: m.version,
 			base_hash: m.version_hash,
 			config: m.config,
-			parameter_count: PARAMS,
+			parameter_count: s.params,
 			phase,
 			phase_ends_at: s.number + 5,
 			updates: 0,
@@ -115,6 +125,26 @@ impl MockChain {
 		let mut s = self.state.lock().unwrap();
 		let payload = tensor_codec::encode_f32(values, &[values.len() as u32]).unwrap();
 		push_update(&mut s, who, payload, 20);
+	}
+
+	/// Adds another trainer's update with its declared samples and base version.
+	fn reveal_foreign_update(&self, who: Account, values: &[f32], samples: u32, base: u32) {
+		self.reveal_foreign(who, values);
+		let mut s = self.state.lock().unwrap();
+		let (u, _) = s.updates.last_mut().unwrap();
+		u.num_samples = samples;
+		u.base_version = base;
+	}
+
+	/// Sets the current round's base version (the model's version stays 0).
+	fn set_base_version(&self, version: u32) {
+		self.state
+			.lock()
+			.unwrap()
+			.round
+			.as_mut()
+			.unwrap()
+			.base_version = version;
 	}
 
 	fn sent_calls(&self) -> Vec<FlCall> {
@@ -622,3 +652,5 @@ fn buffered_async_trainer_submits_once_against_the_current_version() {
 	assert_eq!(chain.state.lock().unwrap().updates.len(), 1);
 	assert_eq!(w.status().lock().unwrap().submits, 1);
 }
+
+mod shared_path;

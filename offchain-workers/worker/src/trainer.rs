@@ -181,7 +181,9 @@ impl<C: Chain> Worker<C> {
 		let delta = match setup.attack {
 			None => update.delta,
 			Some(Attack::SignFlip) => fedledger_ml::attacks::sign_flip(update.delta.view()),
-			Some(Attack::Scaling(gamma)) => fedledger_ml::attacks::scaling(update.delta.view(), gamma),
+			Some(Attack::Scaling(gamma)) => {
+				fedledger_ml::attacks::scaling(update.delta.view(), gamma)
+			}
 			Some(Attack::Gaussian(sigma)) => {
 				let mut rng = ChaCha8Rng::seed_from_u64(seed);
 				fedledger_ml::attacks::gaussian(update.delta.len(), sigma, &mut rng)

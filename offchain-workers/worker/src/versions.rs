@@ -5,7 +5,9 @@ use std::time::Instant;
 
 use fedledger_primitives::{tensor_codec, Digest, ModelId};
 
-use fedledger_ml::consensus::{decode_weights, next_model, NextModel, RoundUpdate};
+use fedledger_ml::consensus::{
+	decode_weights, next_model, staleness_of, NextModel, RoundInputs, RoundUpdate, CHAIN_SERVER_LR,
+};
 use fedledger_ml::hex::to_hex;
 
 use super::{BlockRef, Chain, ModelState, RoundState, UpdateRef, Worker, WorkerError};
@@ -198,16 +200,17 @@ impl<C: Chain> Worker<C> {
 				})
 			})
 			.collect::<Result<Vec<_>, WorkerError>>()?;
-		let next = next_model(
-			round.model,
-			round.index,
-			&round.config.schedule,
-			&round.config.aggregation,
-			&base,
-			round.base_version,
-			&decoded,
-		)
-		.map_err(|e| err(e.to_string()))?;
+		let inputs = RoundInputs {
+			model: round.model,
+			round: round.index,
+			spec: round.config.aggregation,
+			staleness: staleness_of(&round.config.schedule),
+			base,
+			base_version: round.base_version,
+			updates: decoded,
+			server_lr: CHAIN_SERVER_LR,
+		};
+		let next = next_model(&inputs).map_err(|e| err(e.to_string()))?;
 		let secs = started.elapsed().as_secs_f64();
 		if let Some(m) = &self.metrics {
 			m.aggregation_seconds.observe(secs);

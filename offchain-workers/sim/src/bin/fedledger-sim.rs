@@ -16,11 +16,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use fedledger_ml::data::{load_fashion_mnist, Split};
+use fedledger_ml::training::TrainConfig;
 use fedledger_sim::{
 	self as sim, accuracy_series, parse_rule, parse_staleness, verify, AttackKind, Mode, ModelKind,
 	PartitionKind, RuleParams, ScorerKind, SimConfig, SimData, SimError,
 };
-use fedledger_ml::training::TrainConfig;
 
 #[derive(Parser)]
 #[command(
@@ -40,7 +40,8 @@ enum Cmd {
 	/// Many experiments (attack × rule × bucketing × partition) on the same data; writes a
 	/// summary CSV and Markdown tables of final test accuracy.
 	Sweep(SweepArgs),
-	/// Rebuild an aggregate from update payloads (canonical codec) and print its sha3-256.
+	/// Rebuild a round from update payloads (canonical codec) through the validators'
+	/// consensus step and print the aggregate's and the new model's sha3-256.
 	Aggregate(AggregateArgs),
 	/// Test accuracy and loss of model weights (canonical codec) on the Fashion-MNIST test
 	/// split, as one JSON line.
@@ -209,7 +210,7 @@ struct RunArgs {
 	/// Accuracy plot (SVG).
 	#[arg(long, default_value = "fedledger-sim.svg")]
 	plot: PathBuf,
-	/// Write the last round's inputs (global.fltc, u*.fltc, weights.txt) here, for
+	/// Write the last round's inputs (global.fltc, u*.fltc, aggregate-args.txt) here, for
 	/// re-verification with `fedledger-sim aggregate`.
 	#[arg(long)]
 	dump_last_round: Option<PathBuf>,
@@ -256,13 +257,27 @@ struct AggregateArgs {
 	byzantine: usize,
 	#[arg(long)]
 	bucketing: Option<u32>,
-	/// Sample weights, comma-separated, one per file [default: all 1].
+	/// Round context: the model id (enters the bucketing seed, as on chain).
+	#[arg(long, default_value_t = 0)]
+	model: u32,
+	/// Round context: the round index (enters the bucketing seed, as on chain).
+	#[arg(long, default_value_t = 0)]
+	round: u32,
+	/// Declared sample counts, comma-separated, one per file [default: all 1].
 	#[arg(long, value_delimiter = ',')]
-	weights: Option<Vec<f64>>,
-	/// Round context bytes (UTF-8) for the validator bucket seed; without it the seed is
-	/// derived from the update contents.
+	samples: Option<Vec<u32>>,
+	/// Buffered-async round: constant | poly:<a> | hinge:<a>,<b> [default: synchronous].
 	#[arg(long)]
-	bucket_context: Option<String>,
+	staleness: Option<String>,
+	/// The round's base version (staleness is measured from it).
+	#[arg(long, default_value_t = 0)]
+	base_version: u32,
+	/// Base version of each update, comma-separated [default: all --base-version].
+	#[arg(long, value_delimiter = ',')]
+	base_versions: Option<Vec<u32>>,
+	/// Server step size (the chain's is 1).
+	#[arg(long, default_value_t = 1.0)]
+	server_lr: f32,
 	/// Current global model payload: also print the hash of global + aggregate.
 	#[arg(long)]
 	global: Option<PathBuf>,
@@ -657,17 +672,21 @@ fn cmd_aggregate(a: AggregateArgs) -> Result<()> {
 		n as u32,
 	)
 	.map_err(anyhow::Error::msg)?;
-	let seed = match &a.bucket_context {
-		Some(c) => verify::BucketSeed::Context(c.as_bytes().to_vec()),
-		None => verify::BucketSeed::Content,
+	let ctx = verify::RoundContext {
+		model: a.model,
+		round: a.round,
+		samples: a.samples.clone(),
+		staleness: a
+			.staleness
+			.as_deref()
+			.map(parse_staleness)
+			.transpose()
+			.map_err(anyhow::Error::msg)?,
+		base_version: a.base_version,
+		base_versions: a.base_versions.clone(),
+		server_lr: a.server_lr,
 	};
-	let rebuilt = verify::rebuild_aggregate(
-		&spec,
-		&a.files,
-		a.weights.as_deref(),
-		&seed,
-		a.global.as_deref(),
-	)?;
+	let rebuilt = verify::rebuild_aggregate(&spec, &a.files, &ctx, a.global.as_deref())?;
 	for (f, d) in a.files.iter().zip(&rebuilt.update_digests) {
 		eprintln!("{}  {}", verify::hex(d), f.display());
 	}

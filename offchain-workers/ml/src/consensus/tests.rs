@@ -1,0 +1,164 @@
+use super::*;
+use fedledger_primitives::rules::AggregationRule;
+
+fn update(values: Vec<f32>, tag: u8) -> RoundUpdate {
+	RoundUpdate {
+		payload_hash: [tag; 32],
+		values,
+		num_samples: 10,
+		base_version: 0,
+	}
+}
+
+/// A synchronous round of `model` / `round` on chain (server step 1.0).
+fn sync_round(
+	model: ModelId,
+	round: RoundIndex,
+	spec: AggregationSpec,
+	base: Vec<f32>,
+	updates: Vec<RoundUpdate>,
+) -> RoundInputs {
+	RoundInputs {
+		model,
+		round,
+		spec,
+		staleness: None,
+		base,
+		base_version: 0,
+		updates,
+		server_lr: CHAIN_SERVER_LR,
+	}
+}
+
+#[test]
+fn multi_krum_rejects_the_outlier_and_scores_it_zero() {
+	let base = vec![0.5f32; 4];
+	let honest = |k: f32| vec![0.1 + k, 0.1, -0.1, 0.2 - k];
+	let updates = vec![
+		update(honest(0.0), 1),
+		update(honest(0.01), 2),
+		update(vec![-5.0, -5.0, 5.0, -5.0], 3),
+		update(honest(-0.01), 4),
+		update(honest(0.02), 5),
+	];
+	let spec = AggregationSpec::plain(AggregationRule::MultiKrum { f: 1, m: 3 });
+	let next = next_model(&sync_round(0, 1, spec, base, updates)).unwrap();
+	assert!(!next.accepted[2]);
+	assert_eq!(next.scores[2], 0);
+	assert!(next.scores[0] > 900_000_000);
+	assert_eq!(accepted_indices(&next.accepted).len(), 3);
+	let w = decode_weights(&next.weights, 4).unwrap();
+	assert!((w[0] - 0.6).abs() < 0.05, "{w:?}");
+	assert_eq!(next.hash, tensor_codec::digest(&next.weights));
+	assert_eq!(next.values(), w);
+}
+
+fn thread_count_round(spec: AggregationSpec) -> RoundInputs {
+	let d = 5_000;
+	let base: Vec<f32> = (0..d).map(|i| (i as f32 * 0.37).sin()).collect();
+	let updates: Vec<RoundUpdate> = (0..7u8)
+		.map(|k| {
+			let values = (0..d)
+				.map(|i| ((i * (k as usize + 3)) as f32 * 0.011).cos() * 0.1)
+				.collect();
+			RoundUpdate {
+				payload_hash: [k; 32],
+				values,
+				num_samples: 10 + k as u32,
+				base_version: 0,
+			}
+		})
+		.collect();
+	sync_round(3, 9, spec, base, updates)
+}
+
+/// Validators run with different core counts: the reported hash must not depend on it.
+#[test]
+fn the_next_model_is_bit_identical_across_thread_counts() {
+	for rule in [
+		AggregationRule::FedAvg,
+		AggregationRule::TrimmedMean { beta: 200_000_000 },
+		AggregationRule::MultiKrum { f: 2, m: 3 },
+		AggregationRule::GeometricMedian { iters: 8, eps: 1 },
+	] {
+		for bucketing in [None, Some(2)] {
+			let spec = AggregationSpec { rule, bucketing };
+			if spec.validate(7).is_err() {
+				continue; // Multi-Krum with f = 2 needs 7 inputs, 4 buckets are too few
+			}
+			let inputs = thread_count_round(spec);
+			let run = |threads: usize| {
+				rayon::ThreadPoolBuilder::new()
+					.num_threads(threads)
+					.build()
+					.unwrap()
+					.install(|| next_model(&inputs).unwrap())
+			};
+			let one = run(1);
+			let many = run(4);
+			assert_eq!(one.hash, many.hash, "{rule:?} {bucketing:?}");
+			assert_eq!(one.accepted, many.accepted, "{rule:?} {bucketing:?}");
+		}
+	}
+}
+
+#[test]
+fn same_inputs_give_the_same_hash_and_a_shape_error_names_the_update() {
+	let base = vec![0.0f32; 3];
+	let updates: Vec<_> = (0..3)
+		.map(|i| update(vec![i as f32, 1.0, 2.0], i as u8))
+		.collect();
+	let spec = AggregationSpec::plain(AggregationRule::Median);
+	let inputs = sync_round(2, 5, spec, base, updates);
+	let a = next_model(&inputs).unwrap();
+	let b = next_model(&inputs).unwrap();
+	assert_eq!(a.hash, b.hash);
+	let mut bad = inputs.clone();
+	bad.updates[1].values.pop();
+	let err = next_model(&bad).unwrap_err();
+	assert!(
+		matches!(err, ConsensusError::Shape { index: 1, .. }),
+		"{err}"
+	);
+}
+
+/// A buffered-async round with bucketing, whose hash was computed by the validator's step
+/// before it became the one shared function (`worker/consensus.rs::next_model` at commit
+/// 15b4e45): the chain's bytes did not change when the simulator started calling it.
+#[test]
+fn the_chain_step_keeps_its_hashes() {
+	let d = 64;
+	let base: Vec<f32> = (0..d).map(|i| (i as f32 * 0.13).sin()).collect();
+	let updates: Vec<RoundUpdate> = (0..6u32)
+		.map(|k| {
+			let values: Vec<f32> = (0..d)
+				.map(|i| ((i as u32 * (k + 2)) as f32 * 0.07).cos() * 0.05)
+				.collect();
+			RoundUpdate::from_values(values, 5 + 3 * k, 4 - k % 3).unwrap()
+		})
+		.collect();
+	let mut inputs = RoundInputs {
+		model: 7,
+		round: 11,
+		spec: AggregationSpec {
+			rule: AggregationRule::TrimmedMean { beta: 200_000_000 },
+			bucketing: Some(2),
+		},
+		staleness: Some(StalenessFn::Polynomial { a: 500_000 }),
+		base,
+		base_version: 4,
+		updates,
+		server_lr: CHAIN_SERVER_LR,
+	};
+	let hex = |d: &Digest| crate::hex::to_hex(d);
+	assert_eq!(hex(&next_model(&inputs).unwrap().hash), GOLDEN_ASYNC);
+	inputs.staleness = None;
+	inputs.spec.rule = AggregationRule::MultiKrum { f: 0, m: 2 };
+	assert_eq!(hex(&next_model(&inputs).unwrap().hash), GOLDEN_SYNC);
+	// A simulator knob, not a second code path: a server step of 1 is the chain's step.
+	inputs.server_lr = 0.5;
+	assert_ne!(hex(&next_model(&inputs).unwrap().hash), GOLDEN_SYNC);
+}
+
+const GOLDEN_ASYNC: &str = "dfb59dc2109190bf88e0fcbcfc447f1637e55601015db875532e598681701356";
+const GOLDEN_SYNC: &str = "faf051d14b5150164c4caa5c9d1cd647a15b59d78fe510c3630978e959ecb835";
