@@ -14,9 +14,151 @@
 //! | mimic (Karimireddy et al. 2022) | a copy of one honest update, the outlier along the top principal direction |
 //! | scaling / model replacement (Bagdasaryan et al. 2020) | `γ·own` |
 
+use std::fmt;
+use std::str::FromStr;
+
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 use rand::Rng;
 use rand_distr::{Distribution, Normal};
+
+/// A Byzantine behaviour: the one attack type the simulator, the node-side trainer (in
+/// builds with the node's `attacks` feature) and their command lines share.
+///
+/// Names (`FromStr` / `Display`, which round-trip): `none`, `sign-flip`, `gaussian[:σ]`,
+/// `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`, `scaling[:γ]`. `Display` omits a parameter
+/// equal to its default (σ = 1, ε = 0.1, z and γ derived from n and f), so the default forms
+/// print as bare names.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Attack {
+	/// Everyone is honest (the Byzantine trainers train normally).
+	None,
+	/// Send the negation of an honestly trained update.
+	SignFlip,
+	/// Send N(0, σ²) noise.
+	Gaussian { sigma: f32 },
+	/// Train honestly on labels `y → C−1−y`.
+	LabelFlip,
+	/// A Little Is Enough with shift `z` (`None`: the paper's `z_max(n, f)`).
+	Alie { z: Option<f64> },
+	/// Inner-product manipulation `−ε·mean(honest)`.
+	Ipm { epsilon: f64 },
+	/// Copy the honest update that is the outlier along the main principal direction.
+	Mimic,
+	/// Label-flip training, update boosted by `γ` (`None`: `n / f`, collective model replacement).
+	Scaling { gamma: Option<f32> },
+}
+
+/// Default σ of `gaussian`.
+pub const DEFAULT_GAUSSIAN_SIGMA: f32 = 1.0;
+/// Default ε of `ipm`.
+pub const DEFAULT_IPM_EPSILON: f64 = 0.1;
+
+impl Attack {
+	/// Whether the attacker needs its own locally trained update.
+	pub fn trains(&self) -> bool {
+		matches!(
+			self,
+			Self::None | Self::SignFlip | Self::LabelFlip | Self::Scaling { .. }
+		)
+	}
+
+	/// Whether the attacker's local labels are flipped before training.
+	pub fn flips_labels(&self) -> bool {
+		matches!(self, Self::LabelFlip | Self::Scaling { .. })
+	}
+
+	/// Whether the attack crafts its update from the honest updates (omniscient attacker), which
+	/// a node-side trainer cannot see before it commits.
+	pub fn needs_honest_updates(&self) -> bool {
+		matches!(self, Self::Alie { .. } | Self::Ipm { .. } | Self::Mimic)
+	}
+
+	/// Short name, without parameters (table columns).
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::None => "none",
+			Self::SignFlip => "sign-flip",
+			Self::Gaussian { .. } => "gaussian",
+			Self::LabelFlip => "label-flip",
+			Self::Alie { .. } => "alie",
+			Self::Ipm { .. } => "ipm",
+			Self::Mimic => "mimic",
+			Self::Scaling { .. } => "scaling",
+		}
+	}
+
+	/// The update an attacker sends when the attack needs no one else's update: `own` is its
+	/// honestly trained update (required when [`Attack::trains`]), `dim` the parameter count,
+	/// `default_gamma` the scaling factor when `scaling` has none. `None` for the attacks that
+	/// need the honest updates ([`Attack::needs_honest_updates`]).
+	pub fn local_update<R: Rng>(
+		&self,
+		own: Option<ArrayView1<f32>>,
+		dim: usize,
+		default_gamma: f32,
+		rng: &mut R,
+	) -> Option<Array1<f32>> {
+		let own = || own.expect("this attack trains its own update");
+		Some(match *self {
+			Self::None | Self::LabelFlip => own().to_owned(),
+			Self::SignFlip => sign_flip(own()),
+			Self::Gaussian { sigma } => gaussian(dim, sigma, rng),
+			Self::Scaling { gamma } => scaling(own(), gamma.unwrap_or(default_gamma)),
+			Self::Alie { .. } | Self::Ipm { .. } | Self::Mimic => return None,
+		})
+	}
+}
+
+impl fmt::Display for Attack {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		f.write_str(self.name())?;
+		match *self {
+			Self::Gaussian { sigma } if sigma != DEFAULT_GAUSSIAN_SIGMA => write!(f, ":{sigma}"),
+			Self::Alie { z: Some(z) } => write!(f, ":{z}"),
+			Self::Ipm { epsilon } if epsilon != DEFAULT_IPM_EPSILON => write!(f, ":{epsilon}"),
+			Self::Scaling { gamma: Some(g) } => write!(f, ":{g}"),
+			_ => Ok(()),
+		}
+	}
+}
+
+impl FromStr for Attack {
+	type Err = String;
+	/// `none`, `sign-flip`, `gaussian[:σ]`, `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`,
+	/// `scaling[:γ]`.
+	fn from_str(s: &str) -> Result<Self, String> {
+		let (name, arg) = match s.split_once(':') {
+			Some((n, a)) => (n, Some(a)),
+			None => (s, None),
+		};
+		let num = |default: f64| -> Result<f64, String> {
+			arg.map_or(Ok(default), |a| {
+				a.parse().map_err(|_| format!("bad number {a:?} in {s:?}"))
+			})
+		};
+		Ok(match name {
+			"none" | "clean" => Self::None,
+			"sign-flip" => Self::SignFlip,
+			"gaussian" => Self::Gaussian {
+				sigma: num(DEFAULT_GAUSSIAN_SIGMA as f64)? as f32,
+			},
+			"label-flip" => Self::LabelFlip,
+			"alie" => Self::Alie {
+				z: arg.map(|_| num(0.0)).transpose()?,
+			},
+			"ipm" => Self::Ipm {
+				epsilon: num(DEFAULT_IPM_EPSILON)?,
+			},
+			"mimic" => Self::Mimic,
+			"scaling" => Self::Scaling {
+				gamma: arg.map(|_| num(0.0)).transpose()?.map(|g| g as f32),
+			},
+			_ => return Err(format!(
+				"unknown attack {s:?} (none, sign-flip, gaussian[:σ], label-flip, alie[:z], ipm[:ε], mimic, scaling[:γ])"
+			)),
+		})
+	}
+}
 
 /// Sign flip: the attacker sends the negation of its honest update.
 pub fn sign_flip(own: ArrayView1<f32>) -> Array1<f32> {
@@ -254,6 +396,30 @@ mod tests {
 		);
 		let mut rng2 = ChaCha8Rng::seed_from_u64(1);
 		assert_eq!(g, gaussian(20_000, 3.0, &mut rng2));
+	}
+
+	#[test]
+	fn attack_names_round_trip() {
+		for name in [
+			"none",
+			"sign-flip",
+			"gaussian",
+			"gaussian:0.1",
+			"label-flip",
+			"alie",
+			"alie:1.5",
+			"ipm",
+			"ipm:2",
+			"mimic",
+			"scaling",
+			"scaling:10",
+		] {
+			let attack: Attack = name.parse().unwrap();
+			assert_eq!(attack.to_string(), name);
+			assert_eq!(attack.to_string().parse::<Attack>(), Ok(attack));
+		}
+		assert_eq!("ipm:0.1".parse::<Attack>().unwrap().to_string(), "ipm");
+		assert!("bogus".parse::<Attack>().is_err());
 	}
 
 	#[test]

@@ -14,7 +14,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::data::Dataset;
-use crate::model::{Architecture, ModelError};
+use crate::model::{DenseNet, ModelError};
 
 /// Hyper-parameters of one local training run.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +72,7 @@ pub enum TrainError {
 
 /// Trains from `global` on `data` and returns the update.
 pub fn train_local(
-	arch: &Architecture,
+	arch: &DenseNet,
 	global: ArrayView1<f32>,
 	data: &Dataset,
 	cfg: &TrainConfig,
@@ -203,7 +203,7 @@ mod tests {
 
 	#[test]
 	fn same_seed_gives_bit_identical_update_and_other_seed_differs() {
-		let arch = Architecture::mlp(4, &[8], 3).unwrap();
+		let arch = DenseNet::mlp(4, &[8], 3).unwrap();
 		let g = arch.init(1);
 		let d = blobs(60, 2);
 		let c = TrainConfig {
@@ -221,7 +221,7 @@ mod tests {
 
 	#[test]
 	fn update_is_identical_under_rayon_pools_of_1_and_4_threads() {
-		let arch = Architecture::mlp(4, &[16, 8], 3).unwrap();
+		let arch = DenseNet::mlp(4, &[16, 8], 3).unwrap();
 		let g = arch.init(5);
 		let d = blobs(90, 3);
 		let run = |threads| {
@@ -236,7 +236,7 @@ mod tests {
 
 	#[test]
 	fn update_is_local_minus_global_and_reduces_loss() {
-		let arch = Architecture::logistic_regression(4, 3).unwrap();
+		let arch = DenseNet::logistic_regression(4, 3).unwrap();
 		let g = arch.init(0);
 		let d = blobs(120, 4);
 		let before = arch
@@ -256,7 +256,7 @@ mod tests {
 
 	#[test]
 	fn one_full_batch_step_equals_manual_sgd() {
-		let arch = Architecture::logistic_regression(4, 3).unwrap();
+		let arch = DenseNet::logistic_regression(4, 3).unwrap();
 		let g = arch.init(3);
 		let d = blobs(12, 5);
 		let c = TrainConfig {
@@ -280,7 +280,7 @@ mod tests {
 
 	#[test]
 	fn proximal_term_keeps_the_update_closer_to_global() {
-		let arch = Architecture::logistic_regression(4, 3).unwrap();
+		let arch = DenseNet::logistic_regression(4, 3).unwrap();
 		let g = arch.init(2);
 		let d = blobs(90, 6);
 		let c = TrainConfig {
@@ -294,7 +294,7 @@ mod tests {
 
 	#[test]
 	fn clipping_bounds_the_norm_and_noise_has_scale_sigma_clip() {
-		let arch = Architecture::mlp(4, &[32], 3).unwrap();
+		let arch = DenseNet::mlp(4, &[32], 3).unwrap();
 		let g = arch.init(2);
 		let d = blobs(60, 7);
 		let clipped = train_local(
@@ -329,7 +329,7 @@ mod tests {
 
 	#[test]
 	fn invalid_configurations_are_rejected() {
-		let arch = Architecture::logistic_regression(4, 3).unwrap();
+		let arch = DenseNet::logistic_regression(4, 3).unwrap();
 		let g = arch.init(0);
 		let d = blobs(10, 0);
 		for bad in [

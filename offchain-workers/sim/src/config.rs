@@ -8,99 +8,7 @@ use fedledger_primitives::rules::{
 };
 
 use fedledger_ml::training::TrainConfig;
-
-/// The Byzantine behaviour of the `byzantine` trainers.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum AttackKind {
-	/// Everyone is honest (the Byzantine trainers train normally).
-	None,
-	/// Send the negation of an honestly trained update.
-	SignFlip,
-	/// Send N(0, σ²) noise.
-	Gaussian { sigma: f32 },
-	/// Train honestly on labels `y → C−1−y`.
-	LabelFlip,
-	/// A Little Is Enough with shift `z` (`None`: the paper's `z_max(n, f)`).
-	Alie { z: Option<f64> },
-	/// Inner-product manipulation `−ε·mean(honest)`.
-	Ipm { epsilon: f64 },
-	/// Copy the honest update that is the outlier along the main principal direction.
-	Mimic,
-	/// Label-flip training, update boosted by `γ` (`None`: `n / f`, collective model replacement).
-	Scaling { gamma: Option<f32> },
-}
-
-impl AttackKind {
-	/// Whether the attacker needs its own locally trained update.
-	pub fn trains(&self) -> bool {
-		matches!(
-			self,
-			Self::None | Self::SignFlip | Self::LabelFlip | Self::Scaling { .. }
-		)
-	}
-
-	/// Whether the attacker's local labels are flipped before training.
-	pub fn flips_labels(&self) -> bool {
-		matches!(self, Self::LabelFlip | Self::Scaling { .. })
-	}
-
-	/// Short name used on the command line and in tables.
-	pub fn name(&self) -> &'static str {
-		match self {
-			Self::None => "none",
-			Self::SignFlip => "sign-flip",
-			Self::Gaussian { .. } => "gaussian",
-			Self::LabelFlip => "label-flip",
-			Self::Alie { .. } => "alie",
-			Self::Ipm { .. } => "ipm",
-			Self::Mimic => "mimic",
-			Self::Scaling { .. } => "scaling",
-		}
-	}
-}
-
-impl fmt::Display for AttackKind {
-	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-		f.write_str(self.name())
-	}
-}
-
-impl FromStr for AttackKind {
-	type Err = String;
-	/// `none`, `sign-flip`, `gaussian[:σ]`, `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`,
-	/// `scaling[:γ]`.
-	fn from_str(s: &str) -> Result<Self, String> {
-		let (name, arg) = match s.split_once(':') {
-			Some((n, a)) => (n, Some(a)),
-			None => (s, None),
-		};
-		let num = |default: f64| -> Result<f64, String> {
-			arg.map_or(Ok(default), |a| {
-				a.parse().map_err(|_| format!("bad number {a:?} in {s:?}"))
-			})
-		};
-		Ok(match name {
-			"none" | "clean" => Self::None,
-			"sign-flip" => Self::SignFlip,
-			"gaussian" => Self::Gaussian { sigma: num(1.0)? as f32 },
-			"label-flip" => Self::LabelFlip,
-			"alie" => Self::Alie { z: arg.map(|_| num(0.0)).transpose()? },
-			"ipm" => Self::Ipm { epsilon: num(0.1)? },
-			"mimic" => Self::Mimic,
-			"scaling" => Self::Scaling { gamma: arg.map(|_| num(0.0)).transpose()?.map(|g| g as f32) },
-			_ => return Err(format!(
-				"unknown attack {s:?} (none, sign-flip, gaussian[:σ], label-flip, alie[:z], ipm[:ε], mimic, scaling[:γ])"
-			)),
-		})
-	}
-}
-
-/// Which model the trainers train.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ModelKind {
-	LogReg,
-	Mlp { hidden: Vec<usize> },
-}
+use fedledger_primitives::model::{ModelKind, Scorer};
 
 /// How the training set is split among trainers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -136,28 +44,6 @@ impl FromStr for PartitionKind {
 			return Ok(Self::Shards { per_client });
 		}
 		Err(format!("unknown partition {s:?} (iid, dir<α>, shards<k>)"))
-	}
-}
-
-/// Which attribution scorer runs each round.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScorerKind {
-	None,
-	Cosine,
-	LeaveOneOut,
-	GtgShapley,
-}
-
-impl FromStr for ScorerKind {
-	type Err = String;
-	fn from_str(s: &str) -> Result<Self, String> {
-		Ok(match s {
-			"none" => Self::None,
-			"cosine" => Self::Cosine,
-			"loo" => Self::LeaveOneOut,
-			"gtg" => Self::GtgShapley,
-			_ => return Err(format!("unknown scorer {s:?} (none, cosine, loo, gtg)")),
-		})
 	}
 }
 
@@ -275,15 +161,17 @@ pub struct SimConfig {
 	pub trainers: usize,
 	/// Byzantine trainers f (the last f trainer indices).
 	pub byzantine: usize,
-	pub attack: AttackKind,
+	pub attack: fedledger_ml::attacks::Attack,
 	pub spec: AggregationSpec,
+	/// The network (hidden widths; inputs and classes come from the data).
 	pub model: ModelKind,
 	pub partition: PartitionKind,
 	/// Synchronous rounds, or aggregations (model versions) in async mode.
 	pub rounds: usize,
 	pub train: TrainConfig,
 	pub mode: Mode,
-	pub scorer: ScorerKind,
+	/// Attribution scorer; `None` scores nothing.
+	pub scorer: Option<Scorer>,
 	/// Server step size applied to the aggregate.
 	pub server_lr: f32,
 	pub seed: u64,

@@ -15,9 +15,9 @@ pub mod verify;
 pub use dump::{dump_round, DUMP_ARGS};
 
 pub use config::{
-	parse_rule, parse_staleness, staleness_name, AttackKind, Mode, ModelKind, PartitionKind,
-	RuleParams, ScorerKind, SimConfig,
+	parse_rule, parse_staleness, staleness_name, Mode, PartitionKind, RuleParams, SimConfig,
 };
+pub use fedledger_ml::attacks::Attack;
 pub use fedledger_ml::consensus::RoundInputs;
 pub use report::{accuracy_series, csv_line, write_accuracy_plot, write_csv, CSV_HEADER};
 pub use run::{derive_seed, run, RoundRecord, SimData, SimError, SimOutcome, SIM_MODEL};

@@ -9,15 +9,16 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
-use fedledger_ml::attacks;
+use fedledger_ml::attacks::{self, Attack};
 use fedledger_ml::consensus::{next_model, NextModel, RoundInputs, RoundUpdate};
 use fedledger_ml::data::{self, partition, Dataset};
-use fedledger_ml::model::{Architecture, Evaluation};
+use fedledger_ml::model::{DenseNet, Evaluation};
 use fedledger_ml::scoring::{self, GtgConfig, Metric, ValidationUtility};
 use fedledger_ml::training::{train_local, LocalUpdate, TrainError};
+use fedledger_primitives::model::{Architecture, Scorer};
 use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
 
-use crate::config::{AttackKind, Mode, ModelKind, PartitionKind, ScorerKind, SimConfig};
+use crate::config::{Mode, PartitionKind, SimConfig};
 
 /// Why a simulation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -169,7 +170,7 @@ struct Trainer {
 /// Shared, read-only state of a run.
 struct Ctx<'a> {
 	cfg: &'a SimConfig,
-	arch: Architecture,
+	arch: DenseNet,
 	trainers: Vec<Trainer>,
 	data: &'a SimData,
 }
@@ -196,17 +197,18 @@ fn setup<'a>(cfg: &'a SimConfig, data: &'a SimData) -> Result<Ctx<'a>, SimError>
 			"{f} Byzantine out of {n} trainers"
 		)));
 	}
-	if f == n && !matches!(cfg.attack, AttackKind::None) {
+	if f == n && !matches!(cfg.attack, Attack::None) {
 		return Err(SimError::Config(
 			"an attack needs at least one honest trainer".into(),
 		));
 	}
 	let inputs = data.train.feature_count();
 	let classes = data.train.classes();
-	let arch = match &cfg.model {
-		ModelKind::LogReg => Architecture::logistic_regression(inputs, classes),
-		ModelKind::Mlp { hidden } => Architecture::mlp(inputs, hidden, classes),
-	}
+	let arch = DenseNet::from_architecture(&Architecture {
+		kind: cfg.model,
+		input_dim: u32::try_from(inputs).unwrap_or(u32::MAX),
+		classes: u32::try_from(classes).unwrap_or(u32::MAX),
+	})
 	.map_err(|e| SimError::Config(e.to_string()))?;
 	let per_round = match cfg.mode {
 		Mode::Sync => n,
@@ -314,12 +316,12 @@ fn craft(
 	// Shared crafted vectors: every attacker sends the same one (that is what makes ALIE/IPM
 	// and mimic hard to detect).
 	let shared = match ctx.cfg.attack {
-		AttackKind::Alie { z } if has_honest => Some(attacks::alie(
+		Attack::Alie { z } if has_honest => Some(attacks::alie(
 			honest.view(),
 			z.unwrap_or_else(|| attacks::alie_z_max(n, f)),
 		)),
-		AttackKind::Ipm { epsilon } if has_honest => Some(attacks::ipm(honest.view(), epsilon)),
-		AttackKind::Mimic if has_honest => Some(attacks::mimic(honest.view())),
+		Attack::Ipm { epsilon } if has_honest => Some(attacks::ipm(honest.view(), epsilon)),
+		Attack::Mimic if has_honest => Some(attacks::mimic(honest.view())),
 		_ => None,
 	};
 	members
@@ -334,17 +336,11 @@ fn craft(
 				ctx.cfg.seed,
 				&[TAG_ATTACK, round as u64, i as u64],
 			));
-			match ctx.cfg.attack {
-				AttackKind::None | AttackKind::LabelFlip => own.expect("trained").to_owned(),
-				AttackKind::SignFlip => attacks::sign_flip(own.expect("trained")),
-				AttackKind::Gaussian { sigma } => attacks::gaussian(d, sigma, &mut rng),
-				AttackKind::Scaling { gamma } => {
-					attacks::scaling(own.expect("trained"), gamma.unwrap_or(n as f32 / f as f32))
-				}
-				AttackKind::Alie { .. } | AttackKind::Ipm { .. } | AttackKind::Mimic => {
-					shared.clone().unwrap_or_else(|| Array1::zeros(d))
-				}
-			}
+			// Every attacker sends the shared vector of an omniscient attack, or its own.
+			ctx.cfg
+				.attack
+				.local_update(own, d, n as f32 / f as f32, &mut rng)
+				.unwrap_or_else(|| shared.clone().unwrap_or_else(|| Array1::zeros(d)))
 		})
 		.collect()
 }
@@ -443,10 +439,10 @@ fn score(
 	let n = updates.nrows();
 	let kept: Vec<usize> = (0..n).filter(|&i| accepted[i]).collect();
 	let raw: Vec<f64> = match ctx.cfg.scorer {
-		ScorerKind::None => return vec![0.0; n],
+		None => return vec![0.0; n],
 		// What validators report (clipped to [0, 1], parts per billion), as a fraction.
-		ScorerKind::Cosine => next.scores.iter().map(|&s| s as f64 / 1e9).collect(),
-		ScorerKind::LeaveOneOut | ScorerKind::GtgShapley => {
+		Some(Scorer::CosineToAggregate) => next.scores.iter().map(|&s| s as f64 / 1e9).collect(),
+		Some(Scorer::LeaveOneOut | Scorer::GtgShapley) => {
 			// Coalitions are valued with FedAvg over their accepted members: the robust rule
 			// has already decided who is in; the scorer divides the credit among them.
 			let sub = updates.select(Axis(0), &kept);
@@ -461,7 +457,7 @@ fn score(
 				|u: ArrayView2<f32>, w: &[f64]| Some(scoring::weighted_mean(u, w)),
 				Metric::Accuracy,
 			);
-			let kept_scores = if ctx.cfg.scorer == ScorerKind::LeaveOneOut {
+			let kept_scores = if ctx.cfg.scorer == Some(Scorer::LeaveOneOut) {
 				scoring::leave_one_out(kept.len(), &mut |s| utility.value(s))
 			} else {
 				let cfg = GtgConfig {

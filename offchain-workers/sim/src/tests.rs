@@ -1,6 +1,7 @@
 //! End-to-end simulation tests on small generated data (fast; Fashion-MNIST is exercised by
 //! `scripts/results.sh`, not here).
 
+use fedledger_primitives::model::{ModelKind, Scorer};
 use fedledger_primitives::rules::{AggregationRule, AggregationSpec, StalenessFn};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
@@ -23,13 +24,13 @@ fn data() -> SimData {
 	SimData::split(&blobs(1400, 1), &blobs(400, 2), 100, None, None, 3).unwrap()
 }
 
-fn cfg(attack: AttackKind, rule: AggregationRule) -> SimConfig {
+fn cfg(attack: Attack, rule: AggregationRule) -> SimConfig {
 	SimConfig {
 		trainers: 10,
 		byzantine: 3,
 		attack,
 		spec: AggregationSpec::plain(rule),
-		model: ModelKind::LogReg,
+		model: ModelKind::Logistic,
 		partition: PartitionKind::Iid,
 		rounds: 6,
 		train: TrainConfig {
@@ -39,7 +40,7 @@ fn cfg(attack: AttackKind, rule: AggregationRule) -> SimConfig {
 			..Default::default()
 		},
 		mode: Mode::Sync,
-		scorer: ScorerKind::Cosine,
+		scorer: Some(Scorer::CosineToAggregate),
 		server_lr: 1.0,
 		seed: 9,
 	}
@@ -58,7 +59,7 @@ fn final_accuracy(c: &SimConfig) -> f64 {
 #[test]
 fn results_do_not_depend_on_the_thread_count() {
 	let d = data();
-	let mut c = cfg(AttackKind::Alie { z: None }, AggregationRule::Median);
+	let mut c = cfg(Attack::Alie { z: None }, AggregationRule::Median);
 	c.partition = PartitionKind::Dirichlet { alpha: 0.5 };
 	c.spec.bucketing = Some(2);
 	let go = |threads| {
@@ -75,18 +76,18 @@ fn results_do_not_depend_on_the_thread_count() {
 
 #[test]
 fn clean_training_learns() {
-	let acc = final_accuracy(&cfg(AttackKind::None, AggregationRule::FedAvg));
+	let acc = final_accuracy(&cfg(Attack::None, AggregationRule::FedAvg));
 	assert!(acc > 0.9, "accuracy {acc}");
 }
 
 #[test]
 fn model_replacement_breaks_fedavg_but_not_median() {
 	let fedavg = final_accuracy(&cfg(
-		AttackKind::Scaling { gamma: None },
+		Attack::Scaling { gamma: None },
 		AggregationRule::FedAvg,
 	));
 	let median = final_accuracy(&cfg(
-		AttackKind::Scaling { gamma: None },
+		Attack::Scaling { gamma: None },
 		AggregationRule::Median,
 	));
 	assert!(median > 0.85, "median {median}");
@@ -96,7 +97,7 @@ fn model_replacement_breaks_fedavg_but_not_median() {
 #[test]
 fn krum_rejects_gaussian_attackers_and_records_it() {
 	let c = cfg(
-		AttackKind::Gaussian { sigma: 1.0 },
+		Attack::Gaussian { sigma: 1.0 },
 		AggregationRule::Krum { f: 3 },
 	);
 	let out = run(&c, &data(), &mut |_| {}).unwrap();
@@ -117,7 +118,7 @@ fn krum_rejects_gaussian_attackers_and_records_it() {
 #[test]
 fn async_mode_respects_buffer_and_staleness_bounds() {
 	let mut c = cfg(
-		AttackKind::SignFlip,
+		Attack::SignFlip,
 		AggregationRule::TrimmedMean { beta: 200_000_000 },
 	);
 	c.mode = Mode::Async {
@@ -140,9 +141,9 @@ fn async_mode_respects_buffer_and_staleness_bounds() {
 
 #[test]
 fn data_scorers_run_on_accepted_updates() {
-	for scorer in [ScorerKind::LeaveOneOut, ScorerKind::GtgShapley] {
-		let mut c = cfg(AttackKind::LabelFlip, AggregationRule::FedAvg);
-		c.scorer = scorer;
+	for scorer in [Scorer::LeaveOneOut, Scorer::GtgShapley] {
+		let mut c = cfg(Attack::LabelFlip, AggregationRule::FedAvg);
+		c.scorer = Some(scorer);
 		c.rounds = 2;
 		let out = run(&c, &data(), &mut |_| {}).unwrap();
 		let r = &out.rounds[0];
@@ -157,7 +158,7 @@ fn data_scorers_run_on_accepted_updates() {
 
 #[test]
 fn infeasible_rule_is_a_config_error() {
-	let mut c = cfg(AttackKind::None, AggregationRule::Bulyan { f: 3 });
+	let mut c = cfg(Attack::None, AggregationRule::Bulyan { f: 3 });
 	assert!(matches!(
 		run(&c, &data(), &mut |_| {}),
 		Err(SimError::Config(_))
@@ -169,7 +170,7 @@ fn infeasible_rule_is_a_config_error() {
 #[test]
 fn csv_and_svg_are_written() {
 	let out = run(
-		&cfg(AttackKind::None, AggregationRule::Median),
+		&cfg(Attack::None, AggregationRule::Median),
 		&data(),
 		&mut |_| {},
 	)
@@ -187,15 +188,9 @@ fn csv_and_svg_are_written() {
 
 #[test]
 fn cli_strings_parse() {
-	assert_eq!(
-		"ipm:2".parse::<AttackKind>(),
-		Ok(AttackKind::Ipm { epsilon: 2.0 })
-	);
-	assert_eq!(
-		"alie".parse::<AttackKind>(),
-		Ok(AttackKind::Alie { z: None })
-	);
-	assert!("bogus".parse::<AttackKind>().is_err());
+	assert_eq!("ipm:2".parse::<Attack>(), Ok(Attack::Ipm { epsilon: 2.0 }));
+	assert_eq!("alie".parse::<Attack>(), Ok(Attack::Alie { z: None }));
+	assert!("bogus".parse::<Attack>().is_err());
 	assert_eq!(
 		"dir0.3".parse::<PartitionKind>(),
 		Ok(PartitionKind::Dirichlet { alpha: 0.3 })
@@ -227,7 +222,7 @@ fn cli_strings_parse() {
 fn last_round_rebuilds_offline_to_the_same_model_hash() {
 	use fedledger_primitives::tensor_codec;
 	let mut c = cfg(
-		AttackKind::Alie { z: None },
+		Attack::Alie { z: None },
 		AggregationRule::TrimmedMean { beta: 200_000_000 },
 	);
 	c.spec.bucketing = Some(2);

@@ -7,6 +7,9 @@
 
 use fedledger_primitives::{model::TrainingConfig, Digest, ModelId, RoundIndex, VersionIndex};
 
+/// Where a round stands: the round pallet's own type (defined once, in `primitives`).
+pub use fedledger_primitives::round::RoundPhase;
+
 /// An account as the runtime encodes it (`AccountId32`): the 32 bytes that also enter the
 /// commitment `sha3_256(payload ‖ salt ‖ account)`.
 pub type Account = [u8; 32];
@@ -34,17 +37,6 @@ pub struct ModelState {
 	pub version_hash: Digest,
 	/// Block of registration: its body carries the initial weights.
 	pub registered_at: u32,
-}
-
-/// Where a round stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RoundPhase {
-	Commit,
-	Reveal,
-	Buffer,
-	Aggregate,
-	Finalized,
-	Failed,
 }
 
 /// One round of one model.

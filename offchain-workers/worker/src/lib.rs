@@ -30,7 +30,10 @@ mod versions;
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
+/// Log target of the worker (`RUST_LOG=fl-worker=debug`); the node's FL glue logs under it too.
+pub const LOG_TARGET: &str = "fl-worker";
+
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -41,9 +44,10 @@ pub use chain::{
 	Account, Balance, BlockRef, Chain, ChainError, FlCall, ModelState, RoundPhase, RoundState,
 	SignedTx, UpdateRef, VersionLink,
 };
+pub use fedledger_ml::attacks::Attack;
 pub use metrics::Metrics;
 pub use store::{Store, StoreError};
-pub use trainer::{Attack, TrainerSetup};
+pub use trainer::{TrainerSetup, DEFAULT_SCALING_GAMMA};
 
 use fedledger_ml::consensus::NextModel;
 
@@ -76,10 +80,11 @@ pub enum WorkerError {
 	},
 }
 
-/// One model as the worker sees it, for `fedledger_workerStatus`.
+/// A model whose version chain the worker follows, as `fedledger_workerStatus` reports it.
+/// (Not the registry pallet's `ModelStatus`, which says whether a model is active.)
 #[derive(Clone, Debug, Default, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct ModelStatus {
+pub struct FollowedModel {
 	pub model: ModelId,
 	/// Latest version rebuilt locally and matched with the chain.
 	pub version: Option<u32>,
@@ -100,7 +105,7 @@ pub struct WorkerStatus {
 	pub trainer: bool,
 	pub validator: bool,
 	pub best_block: u32,
-	pub models: Vec<ModelStatus>,
+	pub models: Vec<FollowedModel>,
 	pub commits: u64,
 	pub reveals: u64,
 	pub submits: u64,
@@ -138,6 +143,8 @@ pub struct Worker<C: Chain> {
 	timings: HashMap<(ModelId, RoundIndex), (Option<f64>, Option<f64>)>,
 	/// Last block a journaled transaction was re-sent, by duty key.
 	resent: HashMap<String, u32>,
+	/// Duties given up after too many attempts (so the warning is logged once).
+	abandoned: HashSet<String>,
 }
 
 impl<C: Chain> Worker<C> {
@@ -146,10 +153,16 @@ impl<C: Chain> Worker<C> {
 	pub fn new(
 		chain: Arc<C>,
 		store: Store,
-		config: WorkerConfig,
+		mut config: WorkerConfig,
 		metrics: Option<Metrics>,
 		status: Arc<Mutex<WorkerStatus>>,
 	) -> Self {
+		if let Some(t) = config.trainer.as_mut() {
+			if t.attack == Some(Attack::LabelFlip) {
+				let classes = t.data.classes();
+				fedledger_ml::attacks::flip_labels(t.data.labels_mut(), classes);
+			}
+		}
 		*status.lock().expect("status lock") = WorkerStatus {
 			account: config.account.map(|a| fedledger_ml::hex::to_hex(&a)),
 			trainer: config.trainer.is_some(),
@@ -168,6 +181,7 @@ impl<C: Chain> Worker<C> {
 			clocks: HashMap::new(),
 			timings: HashMap::new(),
 			resent: HashMap::new(),
+			abandoned: HashSet::new(),
 		}
 	}
 
@@ -200,7 +214,7 @@ impl<C: Chain> Worker<C> {
 		let mut rounds = HashMap::new();
 		for model in &models {
 			if let Err(e) = self.follow_versions(at, model) {
-				log::warn!(target: "fl-worker", "model {}: version sync: {e}", model.id);
+				log::warn!(target: LOG_TARGET, "model {}: version sync: {e}", model.id);
 			}
 			if let Some(round) = self.chain.current_round(at, model.id)? {
 				self.track_round(&round);
@@ -282,7 +296,7 @@ impl<C: Chain> Worker<C> {
 			.collect();
 		let (train, agg) = self.timings.remove(&(model, round)).unwrap_or((None, None));
 		log::info!(
-			target: "fl-worker",
+			target: LOG_TARGET,
 			"model {model} round {round} {}: {} (total {:.1}s); training {}, aggregation {}",
 			if finalized { "finalized" } else { "failed" },
 			phases.join(", "),
@@ -293,14 +307,14 @@ impl<C: Chain> Worker<C> {
 	}
 
 	fn update_model_status(&mut self, models: &[ModelState]) {
-		let rows: Vec<ModelStatus> = models
+		let rows: Vec<FollowedModel> = models
 			.iter()
 			.map(|m| {
 				let version = self.verified.get(&m.id).copied();
 				let hash = version
 					.and_then(|v| self.store.version(m.id, v).ok().flatten())
 					.map(|h| fedledger_ml::hex::to_hex(&h));
-				ModelStatus {
+				FollowedModel {
 					model: m.id,
 					version,
 					hash,

@@ -244,7 +244,14 @@ impl Store {
 			source,
 		})?;
 		let mut out = Vec::new();
-		for entry in entries.flatten() {
+		for entry in entries {
+			let entry = match entry {
+				Ok(e) => e,
+				Err(e) => {
+					log::warn!(target: crate::LOG_TARGET, "{}: unreadable entry: {e}", dir.display());
+					continue;
+				}
+			};
 			let name = entry.file_name().to_string_lossy().into_owned();
 			if let Some(key) = name.strip_suffix(".json") {
 				if let Some(tx) = self.tx(key)? {

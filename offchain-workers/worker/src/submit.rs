@@ -10,6 +10,7 @@
 use fedledger_ml::hex::{from_hex, to_hex};
 
 use super::store::TxJournal;
+use super::LOG_TARGET;
 use super::{BlockRef, Chain, FlCall, SignedTx, Worker, WorkerError};
 
 /// Signing attempts per duty before the worker gives up on it.
@@ -46,10 +47,17 @@ impl<C: Chain> Worker<C> {
 			}
 			attempts = journal.attempts;
 			if attempts >= MAX_ATTEMPTS {
+				// Logged once per duty: the journal stays, so this is re-checked every block.
+				if self.abandoned.insert(key.to_string()) {
+					log::warn!(
+						target: LOG_TARGET,
+						"{key}: {attempts} signed transactions were used without effect; giving up"
+					);
+				}
 				return Ok(());
 			}
 			log::warn!(
-				target: "fl-worker",
+				target: LOG_TARGET,
 				"{key}: transaction with nonce {} was used without effect; signing again",
 				journal.nonce
 			);
@@ -77,9 +85,9 @@ impl<C: Chain> Worker<C> {
 		)?;
 		self.resent.insert(key.to_string(), at.number);
 		if let Err(e) = self.chain.submit(&signed) {
-			log::warn!(target: "fl-worker", "{key}: submit failed ({e}); will re-send");
+			log::warn!(target: LOG_TARGET, "{key}: submit failed ({e}); will re-send");
 		} else {
-			log::info!(target: "fl-worker", "{key}: submitted with nonce {nonce}");
+			log::info!(target: LOG_TARGET, "{key}: submitted with nonce {nonce}");
 		}
 		self.count_submission(&call);
 		Ok(())
@@ -88,6 +96,7 @@ impl<C: Chain> Worker<C> {
 	/// Forgets the journal of a duty the chain shows done.
 	pub(super) fn settle(&mut self, key: &str) -> Result<(), WorkerError> {
 		self.resent.remove(key);
+		self.abandoned.remove(key);
 		Ok(self.store.remove_tx(key)?)
 	}
 
@@ -110,7 +119,7 @@ impl<C: Chain> Worker<C> {
 				continue;
 			}
 			let Some(bytes) = from_hex(&journal.bytes) else {
-				log::warn!(target: "fl-worker", "{key}: journal holds no valid hex; dropped");
+				log::warn!(target: LOG_TARGET, "{key}: journal holds no valid hex; dropped");
 				self.settle(&key)?;
 				continue;
 			};
@@ -120,7 +129,7 @@ impl<C: Chain> Worker<C> {
 				bytes,
 			};
 			if let Err(e) = self.chain.submit(&tx) {
-				log::debug!(target: "fl-worker", "{key}: re-send: {e}");
+				log::debug!(target: LOG_TARGET, "{key}: re-send: {e}");
 			}
 		}
 		Ok(())

@@ -5,9 +5,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use fedledger_primitives::{
-	model::{ModelKind, TrainingConfig},
-	rules::micro_to_f64,
-	tensor_codec, ModelId, RoundIndex,
+	model::TrainingConfig, rules::micro_to_f64, tensor_codec, ModelId, RoundIndex,
 };
 use ndarray::Array1;
 use rand::SeedableRng;
@@ -17,49 +15,31 @@ use fedledger_ml::consensus::decode_weights;
 use fedledger_ml::hex::{from_hex, to_hex};
 
 use super::store::CommitJournal;
+use super::LOG_TARGET;
 use super::{
 	Balance, BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError,
 };
+use fedledger_ml::attacks::Attack;
 use fedledger_ml::data::Dataset;
-use fedledger_ml::model::Architecture;
+use fedledger_ml::model::DenseNet;
 use fedledger_ml::training::{train_local, TrainConfig};
-
-/// A poisoning behaviour, for tests and demos only: the node exposes it only in a build with
-/// its `attacks` feature.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Attack {
-	/// Sends the negated honest update.
-	SignFlip,
-	/// Sends the honest update scaled by γ.
-	Scaling(f32),
-	/// Sends Gaussian noise of standard deviation σ instead of an update.
-	Gaussian(f32),
-}
 
 /// A trainer's private data and behaviour.
 pub struct TrainerSetup {
 	/// The local training set (never leaves the node).
 	pub data: Dataset,
-	/// Poisoning, for tests and demos.
+	/// Poisoning, for tests and demos (the node offers it only in a build with its `attacks`
+	/// feature). A node-side trainer sees no one else's update before it commits, so only the
+	/// attacks on its own update run here: `sign-flip`, `gaussian[:σ]`, `label-flip` (its
+	/// labels are flipped once, when the worker starts) and `scaling[:γ]` (its honestly
+	/// trained update times γ, [`DEFAULT_SCALING_GAMMA`] without one; the simulator's
+	/// `scaling` also flips labels, the node's never did).
 	pub attack: Option<Attack>,
 }
 
-/// The native architecture of an on-chain one.
-pub fn native_architecture(config: &TrainingConfig<Balance>) -> Option<Architecture> {
-	let a = &config.architecture;
-	let (inputs, classes) = (a.input_dim as usize, a.classes as usize);
-	match a.kind {
-		ModelKind::Logistic => Architecture::logistic_regression(inputs, classes).ok(),
-		ModelKind::Mlp { hidden } => {
-			let hidden: Vec<usize> = hidden
-				.iter()
-				.filter(|w| **w > 0)
-				.map(|w| *w as usize)
-				.collect();
-			Architecture::mlp(inputs, &hidden, classes).ok()
-		}
-	}
-}
+/// γ of a node-side `scaling` attack given without one (the simulator uses n / f, which a
+/// node does not know).
+pub const DEFAULT_SCALING_GAMMA: f32 = 10.0;
 
 /// The local-training settings of an on-chain configuration.
 pub fn train_config(config: &TrainingConfig<Balance>) -> TrainConfig {
@@ -153,8 +133,8 @@ impl<C: Chain> Worker<C> {
 		};
 		let base =
 			decode_weights(&base_bytes, round.parameter_count).map_err(|e| err(e.to_string()))?;
-		let arch = native_architecture(&round.config)
-			.ok_or_else(|| err("unsupported architecture".into()))?;
+		let arch = DenseNet::from_architecture(&round.config.architecture)
+			.map_err(|e| err(format!("unsupported architecture: {e}")))?;
 		let setup = self
 			.config
 			.trainer
@@ -180,20 +160,25 @@ impl<C: Chain> Worker<C> {
 			.0 = Some(secs);
 		let delta = match setup.attack {
 			None => update.delta,
-			Some(Attack::SignFlip) => fedledger_ml::attacks::sign_flip(update.delta.view()),
-			Some(Attack::Scaling(gamma)) => {
-				fedledger_ml::attacks::scaling(update.delta.view(), gamma)
-			}
-			Some(Attack::Gaussian(sigma)) => {
+			Some(attack) => {
 				let mut rng = ChaCha8Rng::seed_from_u64(seed);
-				fedledger_ml::attacks::gaussian(update.delta.len(), sigma, &mut rng)
+				let own = Some(update.delta.view());
+				let dim = update.delta.len();
+				attack
+					.local_update(own, dim, DEFAULT_SCALING_GAMMA, &mut rng)
+					.ok_or_else(|| {
+						err(format!(
+							"attack {attack} crafts from the other trainers' updates, \
+							 which a node-side trainer cannot see"
+						))
+					})?
 			}
 		};
 		let values = delta.to_vec();
 		let payload = tensor_codec::encode_f32(&values, &[values.len() as u32])
 			.map_err(|e| err(format!("encoding the update: {e:?}")))?;
 		log::info!(
-			target: "fl-worker",
+			target: LOG_TARGET,
 			"model {} round {}: trained on {} samples in {secs:.2}s (loss {:.4})",
 			round.model, round.index, update.samples, update.train_loss
 		);
@@ -288,7 +273,7 @@ impl<C: Chain> Worker<C> {
 		}
 		let Some(journal) = self.store.commit(round.model, round.index)? else {
 			log::error!(
-				target: "fl-worker",
+				target: LOG_TARGET,
 				"model {} round {}: committed but the commit journal is gone; cannot reveal",
 				round.model, round.index
 			);
@@ -297,7 +282,7 @@ impl<C: Chain> Worker<C> {
 		let (payload, salt) = self.journaled_update(round, &journal)?;
 		if tensor_codec::commitment(&payload, &salt, me) != on_chain {
 			log::error!(
-				target: "fl-worker",
+				target: LOG_TARGET,
 				"model {} round {}: the journaled update does not match the on-chain commitment",
 				round.model, round.index
 			);

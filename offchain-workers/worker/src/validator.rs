@@ -6,6 +6,7 @@ use fedledger_primitives::ModelId;
 
 use fedledger_ml::consensus::accepted_indices;
 
+use super::LOG_TARGET;
 use super::{BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError};
 
 impl<C: Chain> Worker<C> {
@@ -58,7 +59,7 @@ impl<C: Chain> Worker<C> {
 				// follower finds them in the store instead of rebuilding.
 				self.store.put_weights(&next.weights)?;
 				log::info!(
-					target: "fl-worker",
+					target: LOG_TARGET,
 					"model {} round {}: aggregated {} updates, accepted {:?}",
 					model.id, round.index, next.accepted.len(), accepted_indices(&next.accepted)
 				);

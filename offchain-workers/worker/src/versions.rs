@@ -10,6 +10,7 @@ use fedledger_ml::consensus::{
 };
 use fedledger_ml::hex::to_hex;
 
+use super::LOG_TARGET;
 use super::{BlockRef, Chain, ModelState, RoundState, UpdateRef, Worker, WorkerError};
 
 impl<C: Chain> Worker<C> {
@@ -83,9 +84,19 @@ impl<C: Chain> Worker<C> {
 			}
 			if self.store.weights(&link.hash)?.is_none() {
 				let Some(round) = link.round else {
+					log::debug!(
+						target: LOG_TARGET,
+						"model {} version {version}: no round to rebuild it from; waiting",
+						model.id
+					);
 					return Ok(());
 				};
 				let Some(info) = self.chain.round(at, model.id, round)? else {
+					log::debug!(
+						target: LOG_TARGET,
+						"model {} version {version}: round {round} not found; waiting",
+						model.id
+					);
 					return Ok(());
 				};
 				let Some(next) = self.compute_round(at, &info)? else {
@@ -93,7 +104,7 @@ impl<C: Chain> Worker<C> {
 				};
 				if next.hash != link.hash {
 					log::error!(
-						target: "fl-worker",
+						target: LOG_TARGET,
 						"model {} version {version}: rebuilt hash {} differs from the chain's {}",
 						model.id, to_hex(&next.hash), to_hex(&link.hash)
 					);
@@ -105,7 +116,7 @@ impl<C: Chain> Worker<C> {
 				}
 				self.store.put_weights(&next.weights)?;
 			}
-			log::debug!(target: "fl-worker", "model {} version {version} verified", model.id);
+			log::debug!(target: LOG_TARGET, "model {} version {version} verified", model.id);
 			self.mark_verified(model.id, version, &link.hash)?;
 		}
 		Ok(())
@@ -119,13 +130,18 @@ impl<C: Chain> Worker<C> {
 		}
 		let Some(bytes) = self.chain.initial_weights(model.registered_at, hash)? else {
 			log::warn!(
-				target: "fl-worker",
+				target: LOG_TARGET,
 				"model {}: initial weights not found in block {}",
 				model.id, model.registered_at
 			);
 			return Ok(false);
 		};
 		if tensor_codec::digest(&bytes) != *hash {
+			log::warn!(
+				target: LOG_TARGET,
+				"model {}: the weights registered in block {} do not hash to version 0's {}",
+				model.id, model.registered_at, to_hex(hash)
+			);
 			return Ok(false);
 		}
 		self.store.put_weights(&bytes)?;
@@ -149,7 +165,7 @@ impl<C: Chain> Worker<C> {
 			};
 			if tensor_codec::digest(&bytes) != u.payload_hash {
 				log::warn!(
-					target: "fl-worker",
+					target: LOG_TARGET,
 					"payload in block {} extrinsic {} does not hash to {}",
 					u.block, u.extrinsic_index, to_hex(&u.payload_hash)
 				);

@@ -2,13 +2,14 @@
 
 use std::ops::Range;
 
+use fedledger_primitives::model::{Architecture, ModelKind, MAX_HIDDEN_LAYERS};
 use ndarray::linalg::general_mat_mul;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-/// Rows evaluated at once by [`Architecture::evaluate`]: bounds the activation memory of a
+/// Rows evaluated at once by [`DenseNet::evaluate`]: bounds the activation memory of a
 /// large validation/test set without changing the result (the loss is summed in `f64`).
 const EVAL_CHUNK: usize = 2048;
 
@@ -39,6 +40,25 @@ pub enum ModelError {
 	Empty,
 }
 
+/// The on-chain [`ModelKind`] of hidden-layer widths: none is logistic regression, one or two
+/// an MLP (the CLI's `--hidden 64` or `--hidden 128,64`).
+pub fn model_kind(hidden: &[usize]) -> Result<ModelKind, ModelError> {
+	if hidden.is_empty() {
+		return Ok(ModelKind::Logistic);
+	}
+	if hidden.len() > MAX_HIDDEN_LAYERS || hidden.contains(&0) {
+		return Err(ModelError::Architecture(format!(
+			"an MLP has 1 or {MAX_HIDDEN_LAYERS} non-zero hidden widths, got {hidden:?}"
+		)));
+	}
+	let mut widths = [0u32; MAX_HIDDEN_LAYERS];
+	for (w, &h) in widths.iter_mut().zip(hidden) {
+		*w = u32::try_from(h)
+			.map_err(|_| ModelError::Architecture(format!("hidden width {h} is too large")))?;
+	}
+	Ok(ModelKind::Mlp { hidden: widths })
+}
+
 /// Validation loss and accuracy of a parameter vector.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Evaluation {
@@ -48,15 +68,40 @@ pub struct Evaluation {
 	pub accuracy: f64,
 }
 
-/// Layer widths of a dense ReLU network: `[inputs, hidden.., classes]`.
+/// A dense ReLU network with a softmax head, as the native side trains and evaluates it:
+/// layer widths `[inputs, hidden.., classes]`; `[inputs, classes]` is multinomial logistic
+/// regression.
 ///
-/// `[inputs, classes]` is multinomial logistic regression.
+/// Named for what it is: the on-chain description of a model's shape is
+/// [`fedledger_primitives::model::Architecture`], from which
+/// [`DenseNet::from_architecture`] builds this.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Architecture {
+pub struct DenseNet {
 	widths: Vec<usize>,
 }
 
-impl Architecture {
+impl DenseNet {
+	/// The network an on-chain architecture describes.
+	pub fn from_architecture(a: &Architecture) -> Result<Self, ModelError> {
+		let (inputs, classes) = (a.input_dim as usize, a.classes as usize);
+		match a.kind {
+			ModelKind::Logistic => Self::logistic_regression(inputs, classes),
+			ModelKind::Mlp { hidden } => {
+				if hidden[0] == 0 {
+					return Err(ModelError::Architecture(
+						"an MLP's first hidden layer has width 0".into(),
+					));
+				}
+				let hidden: Vec<usize> = hidden
+					.iter()
+					.filter(|w| **w > 0)
+					.map(|w| *w as usize)
+					.collect();
+				Self::mlp(inputs, &hidden, classes)
+			}
+		}
+	}
+
 	/// Multinomial logistic regression: one dense layer, softmax output.
 	pub fn logistic_regression(inputs: usize, classes: usize) -> Result<Self, ModelError> {
 		Self::from_widths(vec![inputs, classes])
@@ -364,7 +409,7 @@ mod tests {
 	}
 
 	/// Central finite differences of the loss agree with the analytic gradient.
-	fn check_gradient(arch: &Architecture) {
+	fn check_gradient(arch: &DenseNet) {
 		let (x, y) = random_batch(7, arch.inputs(), arch.classes() as u32, 11);
 		// Larger init scale so ReLUs are active and biases matter.
 		let mut params = arch.init(3);
@@ -393,27 +438,49 @@ mod tests {
 	}
 
 	#[test]
+	fn built_from_the_on_chain_architecture() {
+		let onchain = |kind| Architecture {
+			kind,
+			input_dim: 784,
+			classes: 10,
+		};
+		let lr = DenseNet::from_architecture(&onchain(ModelKind::Logistic)).unwrap();
+		assert_eq!(lr, DenseNet::logistic_regression(784, 10).unwrap());
+		let kind = model_kind(&[128, 64]).unwrap();
+		let mlp = DenseNet::from_architecture(&onchain(kind)).unwrap();
+		assert_eq!(mlp.hidden(), &[128, 64]);
+		assert_eq!(
+			Some(mlp.param_count() as u32),
+			onchain(kind).parameter_count()
+		);
+		assert_eq!(model_kind(&[]), Ok(ModelKind::Logistic));
+		assert!(model_kind(&[1, 2, 3]).is_err());
+		let no_first = onchain(ModelKind::Mlp { hidden: [0, 8] });
+		assert!(DenseNet::from_architecture(&no_first).is_err());
+	}
+
+	#[test]
 	fn gradient_matches_finite_differences_logreg() {
-		check_gradient(&Architecture::logistic_regression(5, 3).unwrap());
+		check_gradient(&DenseNet::logistic_regression(5, 3).unwrap());
 	}
 
 	#[test]
 	fn gradient_matches_finite_differences_mlp_one_hidden() {
-		check_gradient(&Architecture::mlp(4, &[6], 3).unwrap());
+		check_gradient(&DenseNet::mlp(4, &[6], 3).unwrap());
 	}
 
 	#[test]
 	fn gradient_matches_finite_differences_mlp_two_hidden() {
-		check_gradient(&Architecture::mlp(4, &[5, 4], 3).unwrap());
+		check_gradient(&DenseNet::mlp(4, &[5, 4], 3).unwrap());
 	}
 
 	#[test]
 	fn layout_is_layer_by_layer_weights_then_bias() {
-		let arch = Architecture::mlp(3, &[4], 2).unwrap();
+		let arch = DenseNet::mlp(3, &[4], 2).unwrap();
 		assert_eq!(arch.param_count(), 3 * 4 + 4 + 4 * 2 + 2);
 		assert_eq!(arch.layer_ranges(), vec![(0..12, 12..16), (16..24, 24..26)]);
 		// A one-hot input selects row i of W: logits = W[i] + b (no hidden layer here).
-		let lr = Architecture::logistic_regression(3, 2).unwrap();
+		let lr = DenseNet::logistic_regression(3, 2).unwrap();
 		let params = Array1::from(vec![1., 2., 3., 4., 5., 6., 10., 20.]);
 		let x = ndarray::arr2(&[[0., 1., 0.]]);
 		assert_eq!(
@@ -424,7 +491,7 @@ mod tests {
 
 	#[test]
 	fn init_is_deterministic_and_seed_dependent() {
-		let arch = Architecture::mlp(10, &[8, 6], 4).unwrap();
+		let arch = DenseNet::mlp(10, &[8, 6], 4).unwrap();
 		assert_eq!(arch.init(7), arch.init(7));
 		assert_ne!(arch.init(7), arch.init(8));
 		// Biases start at zero.
@@ -435,7 +502,7 @@ mod tests {
 
 	#[test]
 	fn uniform_logits_give_log_classes_loss_and_argmax_accuracy() {
-		let arch = Architecture::logistic_regression(2, 4).unwrap();
+		let arch = DenseNet::logistic_regression(2, 4).unwrap();
 		let zeros = Array1::zeros(arch.param_count());
 		let (x, y) = random_batch(10, 2, 4, 1);
 		let eval = arch.evaluate(zeros.view(), x.view(), &y).unwrap();
@@ -447,7 +514,7 @@ mod tests {
 
 	#[test]
 	fn rejects_bad_shapes_and_labels() {
-		let arch = Architecture::logistic_regression(3, 2).unwrap();
+		let arch = DenseNet::logistic_regression(3, 2).unwrap();
 		let p = arch.init(0);
 		let x = Array2::<f32>::zeros((2, 3));
 		assert_eq!(
@@ -472,8 +539,8 @@ mod tests {
 				classes: 2
 			})
 		);
-		assert!(Architecture::mlp(3, &[], 2).is_err());
-		assert!(Architecture::mlp(3, &[2, 2, 2], 2).is_err());
+		assert!(DenseNet::mlp(3, &[], 2).is_err());
+		assert!(DenseNet::mlp(3, &[2, 2, 2], 2).is_err());
 	}
 
 	#[test]
@@ -486,7 +553,7 @@ mod tests {
 			let centre = if y[r] == 0 { -1.5 } else { 1.5 };
 			centre + rng.gen_range(-1.0f32..1.0)
 		});
-		let arch = Architecture::mlp(2, &[8], 2).unwrap();
+		let arch = DenseNet::mlp(2, &[8], 2).unwrap();
 		let mut p = arch.init(1);
 		for _ in 0..300 {
 			let (_, g) = arch.loss_and_gradient(p.view(), x.view(), &y).unwrap();

@@ -19,4 +19,4 @@
 
 mod dense;
 
-pub use dense::{Architecture, Evaluation, ModelError};
+pub use dense::{model_kind, DenseNet, Evaluation, ModelError};

@@ -206,7 +206,7 @@ pub fn gtg_shapley(
 mod tests {
 	use super::*;
 	use crate::data::Dataset;
-	use crate::model::Architecture;
+	use crate::model::DenseNet;
 	use crate::scoring::{weighted_mean, Metric, ValidationUtility};
 	use crate::training::{train_local, TrainConfig};
 	use ndarray::{Array2, Axis};
@@ -300,7 +300,7 @@ mod tests {
 			});
 			Dataset::new(x, labels, classes as usize).unwrap()
 		};
-		let arch = Architecture::logistic_regression(4, 3).unwrap();
+		let arch = DenseNet::logistic_regression(4, 3).unwrap();
 		let global = arch.init(1);
 		let validation = make(300, &mut rng);
 		let n = 7;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use ndarray::{Array1, ArrayView1, ArrayView2, Axis};
 
 use crate::data::Dataset;
-use crate::model::Architecture;
+use crate::model::DenseNet;
 
 /// What "good" means for a model on the validation set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,7 @@ pub fn weighted_mean(updates: ArrayView2<f32>, weights: &[f64]) -> Array1<f32> {
 /// work with any rule; robust rules that cannot run on tiny subsets may return `None`, in which
 /// case the coalition is valued like the empty one (its members could not move the model).
 pub struct ValidationUtility<'a, A> {
-	arch: &'a Architecture,
+	arch: &'a DenseNet,
 	global: ArrayView1<'a, f32>,
 	validation: &'a Dataset,
 	updates: ArrayView2<'a, f32>,
@@ -49,7 +49,7 @@ where
 {
 	/// A utility over the rows of `updates` (players are row indices).
 	pub fn new(
-		arch: &'a Architecture,
+		arch: &'a DenseNet,
 		global: ArrayView1<'a, f32>,
 		validation: &'a Dataset,
 		updates: ArrayView2<'a, f32>,

@@ -16,10 +16,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use fedledger_ml::data::{load_fashion_mnist, Split};
+use fedledger_ml::model::model_kind;
+use fedledger_ml::scoring::parse_scorer;
 use fedledger_ml::training::TrainConfig;
+use fedledger_primitives::model::{ModelKind, Scorer};
 use fedledger_sim::{
-	self as sim, accuracy_series, parse_rule, parse_staleness, verify, AttackKind, Mode, ModelKind,
-	PartitionKind, RuleParams, ScorerKind, SimConfig, SimData, SimError,
+	self as sim, accuracy_series, parse_rule, parse_staleness, verify, Attack, Mode, PartitionKind,
+	RuleParams, SimConfig, SimData, SimError,
 };
 
 #[derive(Parser)]
@@ -168,8 +171,10 @@ struct Common {
 	#[arg(long, default_value = "poly:0.5")]
 	staleness: String,
 	/// Attribution scorer: none | cosine | loo | gtg.
-	#[arg(long, default_value = "cosine")]
-	scorer: ScorerKind,
+	// Spelled `std::option::Option` so that clap hands the whole value to the parser
+	// (`none` is a value here, not a missing flag).
+	#[arg(long, default_value = "cosine", value_parser = parse_scorer)]
+	scorer: std::option::Option<Scorer>,
 	/// Use at most this many training samples (after holding out the validation set).
 	#[arg(long)]
 	train_limit: Option<usize>,
@@ -194,7 +199,7 @@ struct RunArgs {
 	common: Common,
 	/// none | sign-flip | gaussian[:σ] | label-flip | alie[:z] | ipm[:ε] | mimic | scaling[:γ]
 	#[arg(long, default_value = "none")]
-	attack: AttackKind,
+	attack: Attack,
 	/// fedavg | median | trimmed-mean | krum | multi-krum | bulyan | geomed | centered-clipping | norm-bounding
 	#[arg(long, default_value = "fedavg")]
 	rule: String,
@@ -225,7 +230,7 @@ struct SweepArgs {
 		value_delimiter = ',',
 		default_value = "none,sign-flip,gaussian,label-flip,alie,ipm,mimic,scaling"
 	)]
-	attacks: Vec<AttackKind>,
+	attacks: Vec<Attack>,
 	#[arg(
 		long,
 		value_delimiter = ',',
@@ -299,7 +304,7 @@ fn main() -> Result<()> {
 }
 
 fn cmd_evaluate(a: EvaluateArgs) -> Result<()> {
-	use fedledger_ml::model::Architecture;
+	use fedledger_ml::model::DenseNet;
 	use fedledger_primitives::tensor_codec;
 
 	let raw = std::fs::read(&a.weights)
@@ -318,11 +323,11 @@ fn cmd_evaluate(a: EvaluateArgs) -> Result<()> {
 	})?;
 	let test = load_fashion_mnist(&a.data, Split::Test)
 		.with_context(|| format!("{}: loading the test split", a.data.display()))?;
-	let arch = if a.hidden.is_empty() {
-		Architecture::logistic_regression(test.feature_count(), test.classes())
-	} else {
-		Architecture::mlp(test.feature_count(), &a.hidden, test.classes())
-	}?;
+	let arch = DenseNet::from_architecture(&fedledger_primitives::model::Architecture {
+		kind: model_kind(&a.hidden)?,
+		input_dim: test.feature_count() as u32,
+		classes: test.classes() as u32,
+	})?;
 	if arch.param_count() != weights.values.len() {
 		bail!(
 			"{}: {} parameters, the architecture (hidden {:?}) has {}",
@@ -360,7 +365,7 @@ fn load(common: &Common) -> Result<SimData> {
 
 fn config(
 	c: &Common,
-	attack: AttackKind,
+	attack: Attack,
 	rule: &str,
 	bucketing: Option<u32>,
 	partition: PartitionKind,
@@ -376,10 +381,8 @@ fn config(
 		per_round as u32,
 	)?;
 	let model = match c.model {
-		ModelArg::Logreg => ModelKind::LogReg,
-		ModelArg::Mlp => ModelKind::Mlp {
-			hidden: c.hidden.clone(),
-		},
+		ModelArg::Logreg => ModelKind::Logistic,
+		ModelArg::Mlp => model_kind(&c.hidden).map_err(|e| e.to_string())?,
 	};
 	let mode = match c.mode {
 		ModeArg::Sync => Mode::Sync,
@@ -600,7 +603,7 @@ fn write_sweep_markdown(
 	path: &Path,
 	rows: &[SweepRow],
 	rules: &[String],
-	attacks: &[AttackKind],
+	attacks: &[Attack],
 ) -> Result<()> {
 	let mut s = String::new();
 	let mut groups: Vec<(String, String)> = Vec::new();

@@ -5,10 +5,9 @@
 use fedledger_ml::consensus::{accepted_indices, RoundInputs};
 use fedledger_ml::data::Dataset;
 use fedledger_ml::training::TrainConfig;
+use fedledger_primitives::model::{ModelKind, Scorer};
 use fedledger_primitives::rules::{AggregationRule, AggregationSpec, StalenessFn};
-use fedledger_sim::{
-	AttackKind, Mode, ModelKind, PartitionKind, ScorerKind, SimConfig, SimData, SIM_MODEL,
-};
+use fedledger_sim::{Attack, Mode, PartitionKind, SimConfig, SimData, SIM_MODEL};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -28,9 +27,9 @@ fn sim_config(spec: AggregationSpec, mode: Mode, rounds: usize) -> SimConfig {
 	SimConfig {
 		trainers: 10,
 		byzantine: 3,
-		attack: AttackKind::Alie { z: None },
+		attack: Attack::Alie { z: None },
 		spec,
-		model: ModelKind::LogReg,
+		model: ModelKind::Logistic,
 		partition: PartitionKind::Dirichlet { alpha: 0.5 },
 		rounds,
 		train: TrainConfig {
@@ -40,7 +39,7 @@ fn sim_config(spec: AggregationSpec, mode: Mode, rounds: usize) -> SimConfig {
 			..Default::default()
 		},
 		mode,
-		scorer: ScorerKind::Cosine,
+		scorer: Some(Scorer::CosineToAggregate),
 		server_lr: 1.0,
 		seed: 9,
 	}
