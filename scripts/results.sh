@@ -30,7 +30,7 @@ COMMON=(--data-dir "$DATA_DIR" --trainers 25 --byzantine 5 --model logreg
 	--train-limit 30000 --validation-size 1000 --local-epochs 1 --batch-size 32 --lr 0.05
 	--scorer cosine --seed 1)
 ATTACKS=none,sign-flip,gaussian,label-flip,alie,ipm,mimic,scaling
-RULES=fedavg,median,trimmed-mean,krum,multi-krum,bulyan,geomed,centered-clipping,norm-bounding
+RULES=fedavg,median,trimmed-mean,krum,multi-krum,bulyan,geometric-median,centered-clipping,norm-bounding
 
 start=$(date +%s)
 "$SIM" sweep "${COMMON[@]}" --rounds "$ROUNDS" --attacks "$ATTACKS" --rules "$RULES" --bucketing none,2 \
@@ -38,7 +38,7 @@ start=$(date +%s)
 # Buffered asynchronous mode (FedBuff): K = 10 per aggregation, staleness ≤ 4, weight (t+1)^-0.5.
 "$SIM" sweep "${COMMON[@]}" --mode async --buffer 10 --max-staleness 4 --staleness poly:0.5 \
 	--rounds $((ROUNDS * 5 / 2)) --attacks none,alie,ipm,scaling \
-	--rules fedavg,median,trimmed-mean,geomed,centered-clipping --bucketing none \
+	--rules fedavg,median,trimmed-mean,geometric-median,centered-clipping --bucketing none \
 	--partitions dir0.5 --summary-csv "$OUT/async.csv" --markdown "$OUT/async.md"
 # One run with its per-round CSV and plot.
 "$SIM" run "${COMMON[@]}" --rounds "$ROUNDS" --attack alie --rule median --bucketing 2 --partition dir0.5 \

@@ -4,7 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use fedledger_primitives::rules::{
-	micro_to_f64, AggregationRule, AggregationSpec, StalenessFn, MICRO,
+	micro_to_f64, AggregationRule, AggregationSpec, RuleParseError, StalenessFn, BUCKET_SUFFIX,
+	MICRO,
 };
 
 use fedledger_ml::training::TrainConfig;
@@ -85,37 +86,70 @@ fn micro(x: f64) -> u32 {
 	(x * MICRO as f64).round().clamp(1.0, u32::MAX as f64) as u32
 }
 
-/// Builds a spec from a rule name: `fedavg`, `median`, `trimmed-mean`, `krum`, `multi-krum`,
-/// `bulyan`, `geomed`, `centered-clipping`, `norm-bounding`.
+/// Builds a spec from a rule in the one rule vocabulary, the `FromStr` of
+/// `fedledger_primitives::rules::{AggregationRule, AggregationSpec}` (`fedavg`, `median`,
+/// `trimmed-mean[:beta]`, `krum[:f]`, `multi-krum[:f[:m]]`, `bulyan[:f]`,
+/// `geometric-median[:iters[:eps]]`, `centered-clipping[:tau[:iters]]`,
+/// `norm-bounding[:max_norm]`, optionally followed by `+bucket:<s>`).
+///
+/// A rule written with its parameters (`krum:5`) runs as written. A bare name takes them from
+/// the experiment, as the sweep always has: `f` (Krum, Multi-Krum, Bulyan) and β (trimmed
+/// mean) from `p` (by default the Byzantine count and Byzantine fraction), Multi-Krum's `m`
+/// as `p.m` or the rule's inputs minus `f` — the inputs being `inputs` updates, or
+/// `⌈inputs / s⌉` buckets with bucketing — and the iterative rules' parameters from `p`.
+/// Bucketing comes from `+bucket:<s>` or, without one, from `bucketing`.
 pub fn parse_rule(
-	name: &str,
+	text: &str,
 	p: &RuleParams,
 	bucketing: Option<u32>,
 	inputs: u32,
 ) -> Result<AggregationSpec, String> {
+	let (rule_text, bucketing) = match text.split_once(BUCKET_SUFFIX) {
+		None => (text, bucketing),
+		Some((rule_text, _)) => {
+			let spec: AggregationSpec = text.parse().map_err(|e: RuleParseError| e.to_string())?;
+			if bucketing.is_some_and(|b| spec.bucketing != Some(b)) {
+				return Err(format!("{text:?} and --bucketing {bucketing:?} disagree"));
+			}
+			(rule_text, spec.bucketing)
+		}
+	};
+	if rule_text.contains(':') {
+		let rule: AggregationRule = rule_text
+			.parse()
+			.map_err(|e: RuleParseError| e.to_string())?;
+		return Ok(AggregationSpec { rule, bucketing });
+	}
 	let effective = match bucketing {
 		Some(s) if s > 0 => inputs.div_ceil(s),
 		_ => inputs,
 	};
-	let rule = match name {
-		"fedavg" => AggregationRule::FedAvg,
-		"median" => AggregationRule::Median,
-		"trimmed-mean" => AggregationRule::TrimmedMean { beta: (p.beta * 1e9).round() as u32 },
-		"krum" => AggregationRule::Krum { f: p.f },
-		"multi-krum" => AggregationRule::MultiKrum {
+	// Checked against the vocabulary first, so an unknown name gets the parser's message.
+	let named: AggregationRule = rule_text
+		.parse()
+		.map_err(|e: RuleParseError| e.to_string())?;
+	let rule = match named {
+		AggregationRule::FedAvg => AggregationRule::FedAvg,
+		AggregationRule::Median => AggregationRule::Median,
+		AggregationRule::TrimmedMean { .. } => AggregationRule::TrimmedMean {
+			beta: (p.beta * 1e9).round() as u32,
+		},
+		AggregationRule::Krum { .. } => AggregationRule::Krum { f: p.f },
+		AggregationRule::MultiKrum { .. } => AggregationRule::MultiKrum {
 			f: p.f,
 			m: p.m.unwrap_or(effective.saturating_sub(p.f).max(1)),
 		},
-		"bulyan" => AggregationRule::Bulyan { f: p.f },
-		"geomed" => AggregationRule::GeometricMedian { iters: p.gm_iters, eps: micro(p.gm_eps) },
-		"centered-clipping" => {
-			AggregationRule::CenteredClipping { tau: micro(p.cc_tau), iters: p.cc_iters }
+		AggregationRule::Bulyan { .. } => AggregationRule::Bulyan { f: p.f },
+		AggregationRule::GeometricMedian { .. } => AggregationRule::GeometricMedian {
+			iters: p.gm_iters,
+			eps: micro(p.gm_eps),
 		},
-		"norm-bounding" => AggregationRule::NormBounding { max_norm: micro(p.max_norm) },
-		_ => {
-			return Err(format!(
-				"unknown rule {name:?} (fedavg, median, trimmed-mean, krum, multi-krum, bulyan, geomed, centered-clipping, norm-bounding)"
-			))
+		AggregationRule::CenteredClipping { .. } => AggregationRule::CenteredClipping {
+			tau: micro(p.cc_tau),
+			iters: p.cc_iters,
+		},
+		AggregationRule::NormBounding { .. } => AggregationRule::NormBounding {
+			max_norm: micro(p.max_norm),
 		},
 	};
 	Ok(AggregationSpec { rule, bucketing })

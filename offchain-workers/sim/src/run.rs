@@ -221,7 +221,7 @@ fn setup<'a>(cfg: &'a SimConfig, data: &'a SimData) -> Result<Ctx<'a>, SimError>
 	}
 	cfg.spec.validate(per_round as u32).map_err(|e| {
 		SimError::Config(format!(
-			"rule {:?} with {per_round} updates per round: {e}",
+			"rule {} with {per_round} updates per round: {e}",
 			cfg.spec
 		))
 	})?;

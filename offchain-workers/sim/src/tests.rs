@@ -216,6 +216,16 @@ fn cli_strings_parse() {
 		parse_rule("trimmed-mean", &p, None, 10).unwrap().rule,
 		AggregationRule::TrimmedMean { beta: 100_000_000 }
 	);
+	// The one rule vocabulary: parameters as written, `+bucket:<s>`, names of primitives.
+	let spec = parse_rule("multi-krum:1:4+bucket:2", &p, None, 10).unwrap();
+	assert_eq!(spec.rule, AggregationRule::MultiKrum { f: 1, m: 4 });
+	assert_eq!(spec.bucketing, Some(2));
+	assert_eq!(spec.to_string(), "multi-krum:1:4+bucket:2");
+	let gm = parse_rule("geometric-median", &p, None, 10).unwrap();
+	assert_eq!(gm.to_string(), "geometric-median:5:0.000001");
+	assert_eq!(gm.to_string().parse::<AggregationSpec>(), Ok(gm));
+	assert!(parse_rule("geomed", &p, None, 10).is_err());
+	assert!(parse_rule("median+bucket:2", &p, Some(3), 10).is_err());
 }
 
 #[test]

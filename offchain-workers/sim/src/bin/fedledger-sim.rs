@@ -4,7 +4,7 @@
 //! ```text
 //! fedledger-sim run --attack alie --rule median --bucketing 2 --partition dir0.5
 //! fedledger-sim sweep --attacks none,ipm --rules fedavg,krum --partitions iid,dir0.5
-//! fedledger-sim aggregate --rule median u1.fltc u2.fltc u3.fltc
+//! fedledger-sim aggregate --rule median --model 0 --round 3 u1.fltc u2.fltc u3.fltc
 //! fedledger-sim evaluate --weights model.fltc          # e.g. weights from fedledger_modelWeights
 //! ```
 
@@ -200,7 +200,10 @@ struct RunArgs {
 	/// none | sign-flip | gaussian[:σ] | label-flip | alie[:z] | ipm[:ε] | mimic | scaling[:γ]
 	#[arg(long, default_value = "none")]
 	attack: Attack,
-	/// fedavg | median | trimmed-mean | krum | multi-krum | bulyan | geomed | centered-clipping | norm-bounding
+	/// fedavg | median | trimmed-mean[:beta] | krum[:f] | multi-krum[:f[:m]] | bulyan[:f] |
+	/// geometric-median[:iters[:eps]] | centered-clipping[:tau[:iters]] | norm-bounding[:max_norm],
+	/// optionally +bucket:<s>. A bare name takes its parameters from the experiment (f from
+	/// --byzantine, m from the inputs, … see --f, --beta, --m, --gm-iters …).
 	#[arg(long, default_value = "fedavg")]
 	rule: String,
 	/// Bucket size s in front of the rule.
@@ -234,7 +237,7 @@ struct SweepArgs {
 	#[arg(
 		long,
 		value_delimiter = ',',
-		default_value = "fedavg,median,trimmed-mean,krum,multi-krum,bulyan,geomed,centered-clipping,norm-bounding"
+		default_value = "fedavg,median,trimmed-mean,krum,multi-krum,bulyan,geometric-median,centered-clipping,norm-bounding"
 	)]
 	rules: Vec<String>,
 	/// Bucket sizes; `none` for no bucketing.
@@ -252,7 +255,7 @@ struct SweepArgs {
 
 #[derive(Args)]
 struct AggregateArgs {
-	/// Rule name (as for `run`).
+	/// Rule (as for `run`; a bare name derives f and β from --byzantine and the file count).
 	#[arg(long)]
 	rule: String,
 	#[command(flatten)]
@@ -450,19 +453,13 @@ fn cmd_run(a: RunArgs) -> Result<()> {
 	sim::write_csv(&a.out_csv, &outcome)
 		.with_context(|| format!("writing {}", a.out_csv.display()))?;
 	let title = format!(
-		"{} · {}{} · {} · n={} f={}",
-		a.attack,
-		a.rule,
-		a.bucketing
-			.map_or(String::new(), |s| format!(" +bucket{s}")),
-		a.partition,
-		cfg.trainers,
-		cfg.byzantine
+		"{} · {} · {} · n={} f={}",
+		a.attack, cfg.spec, a.partition, cfg.trainers, cfg.byzantine
 	);
 	sim::write_accuracy_plot(
 		&a.plot,
 		&title,
-		&[(a.rule.clone(), accuracy_series(&outcome))],
+		&[(cfg.spec.to_string(), accuracy_series(&outcome))],
 	)
 	.map_err(anyhow::Error::msg)
 	.with_context(|| format!("writing {}", a.plot.display()))?;
@@ -496,7 +493,10 @@ fn cmd_run(a: RunArgs) -> Result<()> {
 struct SweepRow {
 	partition: String,
 	bucketing: String,
+	/// The rule as the sweep names it (a column label) …
 	rule: String,
+	/// … and the spec it ran with, every parameter shown (`None`: it did not parse).
+	spec: Option<String>,
 	attack: String,
 	result: std::result::Result<(f64, f64, f64), String>,
 	seconds: f64,
@@ -526,7 +526,9 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
 					let b = bucketing.map_or("none".to_string(), |s| s.to_string());
 					pb.set_message(format!("{partition} bucket={b} {rule} {attack}"));
 					let start = Instant::now();
-					let result = config(&a.common, attack, rule, bucketing, partition)
+					let cfg = config(&a.common, attack, rule, bucketing, partition);
+					let spec = cfg.as_ref().ok().map(|c| c.spec.to_string());
+					let result = cfg
 						.map_err(|e| e.to_string())
 						.and_then(|cfg| {
 							sim::run(&cfg, &data, &mut |_| {}).map_err(|e| match e {
@@ -551,6 +553,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<()> {
 						partition: partition.to_string(),
 						bucketing: b,
 						rule: rule.clone(),
+						spec,
 						attack: attack.to_string(),
 						result,
 						seconds: start.elapsed().as_secs_f64(),
@@ -644,7 +647,19 @@ fn write_sweep_markdown(
 			}
 			s.push('\n');
 		}
-		s.push('\n');
+		// What the bare names ran with here (the parameters derived from the experiment).
+		let specs: Vec<String> = rules
+			.iter()
+			.filter_map(|rule| {
+				rows.iter()
+					.find(|r| {
+						r.partition == partition && r.bucketing == bucketing && &r.rule == rule
+					})
+					.and_then(|r| r.spec.clone())
+			})
+			.map(|spec| format!("`{spec}`"))
+			.collect();
+		s.push_str(&format!("\nRules as run: {}.\n\n", specs.join(", ")));
 	}
 	let errors: Vec<String> = rows
 		.iter()
@@ -698,7 +713,7 @@ fn cmd_aggregate(a: AggregateArgs) -> Result<()> {
 		.iter()
 		.map(|&b| if b { '1' } else { '0' })
 		.collect();
-	eprintln!("rule {:?}, accepted {accepted}", spec);
+	eprintln!("rule {spec}, accepted {accepted}");
 	if let Some(out) = &a.out {
 		std::fs::write(out, &rebuilt.aggregate_payload)
 			.with_context(|| format!("writing {}", out.display()))?;
