@@ -1,7 +1,5 @@
 //! Command-line interface of `fedledger-node`.
 
-use std::path::PathBuf;
-
 use sc_cli::RunCmd;
 
 /// The node's command line: a subcommand, or the flags of `run` to start the node.
@@ -14,93 +12,7 @@ pub struct Cli {
 	pub run: RunCmd,
 
 	#[clap(flatten)]
-	pub fl: FlArgs,
-}
-
-/// Which slice of a shared dataset a trainer uses: shard `index` of `count`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shard {
-	pub index: usize,
-	pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-	type Err = String;
-
-	fn from_str(s: &str) -> Result<Self, Self::Err> {
-		let (i, n) = s
-			.split_once('/')
-			.ok_or_else(|| format!("`{s}`: expected I/N, e.g. 0/4"))?;
-		let index: usize = i
-			.trim()
-			.parse()
-			.map_err(|_| format!("`{i}` is not a shard index"))?;
-		let count: usize = n
-			.trim()
-			.parse()
-			.map_err(|_| format!("`{n}` is not a shard count"))?;
-		if count == 0 || index >= count {
-			return Err(format!("shard {index}/{count}: need 0 <= I < N"));
-		}
-		Ok(Self { index, count })
-	}
-}
-
-/// A poisoning behaviour for tests and demos (only in builds with the `attacks` feature).
-#[cfg(feature = "attacks")]
-#[derive(Debug, Clone, Copy, PartialEq, clap::ValueEnum)]
-pub enum AttackArg {
-	/// Send the negated honest update.
-	SignFlip,
-	/// Send the honest update scaled by 10.
-	Scaling,
-	/// Send Gaussian noise (σ = 0.1) instead of an update.
-	Gaussian,
-}
-
-/// Federated-learning roles of the node's worker.
-///
-/// Every node follows and verifies the models' version chains. The FL identity of either
-/// role is the sr25519 key of type `fedl` in the keystore
-/// (`fedledger-node key insert --key-type fedl --scheme sr25519 …`).
-#[derive(Debug, Clone, clap::Args)]
-pub struct FlArgs {
-	/// Act as FL validator: register (bonding the runtime's minimum) and report the aggregate
-	/// of every round.
-	#[arg(long)]
-	pub fl_validator: bool,
-
-	/// Act as trainer on the private dataset of `--fl-dataset`: bond for every model it fits,
-	/// train, commit and reveal each round.
-	#[arg(long, requires = "fl_dataset")]
-	pub fl_trainer: bool,
-
-	/// Directory of an IDX dataset laid out like Fashion-MNIST
-	/// (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`).
-	#[arg(long, value_name = "DIR")]
-	pub fl_dataset: Option<PathBuf>,
-
-	/// Train on shard I of N of a Dirichlet(α) split of the dataset (a stand-in for each data
-	/// node holding its own, differently distributed data).
-	#[arg(long, value_name = "I/N", default_value = "0/1")]
-	pub fl_shard: Shard,
-
-	/// Dirichlet concentration of the split (small = more skewed labels per shard).
-	#[arg(long, value_name = "ALPHA", default_value_t = 0.5)]
-	pub fl_alpha: f64,
-
-	/// Seed of the split (all trainers of one experiment use the same).
-	#[arg(long, value_name = "SEED", default_value_t = 42)]
-	pub fl_partition_seed: u64,
-
-	/// Do not start the FL worker at all (not even to verify versions).
-	#[arg(long, conflicts_with_all = ["fl_validator", "fl_trainer"])]
-	pub fl_disable: bool,
-
-	/// Poison this trainer's updates (test and demo builds only).
-	#[cfg(feature = "attacks")]
-	#[arg(long, value_enum, requires = "fl_trainer")]
-	pub fl_attack: Option<AttackArg>,
+	pub fl: crate::fl::FlArgs,
 }
 
 /// Subcommands besides running the node.

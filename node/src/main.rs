@@ -7,8 +7,7 @@
 mod chain_spec;
 mod cli;
 mod command;
-mod fl_rpc;
-mod fl_worker;
+mod fl;
 mod rpc;
 mod service;
 

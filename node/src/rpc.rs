@@ -16,7 +16,7 @@ pub struct FullDeps<C, P> {
 	/// The transaction pool.
 	pub pool: Arc<P>,
 	/// The FL worker's store and status (absent with `--fl-disable`).
-	pub fl: Option<crate::fl_worker::FlShared>,
+	pub fl: Option<crate::fl::FlShared>,
 }
 
 /// Builds the RPC extensions: account nonces (`system_accountNextIndex`), fee queries and
@@ -42,7 +42,7 @@ where
 	module.merge(System::new(client.clone(), pool).into_rpc())?;
 	module.merge(TransactionPayment::new(client).into_rpc())?;
 	if let Some(shared) = fl {
-		use crate::fl_rpc::{FlApiServer, FlRpc};
+		use crate::fl::rpc::{FlApiServer, FlRpc};
 		module.merge(FlRpc::new(shared).into_rpc())?;
 	}
 

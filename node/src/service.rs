@@ -13,7 +13,7 @@ use sp_consensus_aura::sr25519::AuthorityPair as AuraPair;
 use std::{sync::Arc, time::Duration};
 
 /// The full client, executing the runtime's wasm.
-pub(crate) type FullClient = sc_service::TFullClient<
+type FullClient = sc_service::TFullClient<
 	Block,
 	RuntimeApi,
 	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
@@ -143,7 +143,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
-	fl: crate::cli::FlArgs,
+	fl: crate::fl::FlArgs,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -235,7 +235,7 @@ pub fn new_full<
 		None
 	} else {
 		let chain_dir = config.base_path.config_dir(config.chain_spec.id());
-		Some(crate::fl_worker::open_store(&chain_dir).map_err(ServiceError::Other)?)
+		Some(crate::fl::FlShared::open(&chain_dir).map_err(ServiceError::Other)?)
 	};
 
 	let rpc_builder = {
@@ -268,16 +268,16 @@ pub fn new_full<
 		tracing_execute_block: None,
 	})?;
 
-	if let Some(shared) = &fl_shared {
-		crate::fl_worker::spawn(
-			&fl,
+	if let Some(shared) = fl_shared {
+		crate::fl::spawn(crate::fl::FlParams {
+			args: fl,
 			shared,
-			client.clone(),
-			transaction_pool.clone(),
-			keystore_container.keystore(),
-			prometheus_registry.as_ref(),
-			&task_manager.spawn_handle(),
-		)
+			client: client.clone(),
+			pool: transaction_pool.clone(),
+			keystore: keystore_container.keystore(),
+			registry: prometheus_registry.clone(),
+			spawner: task_manager.spawn_handle(),
+		})
 		.map_err(ServiceError::Other)?;
 	}
 

@@ -155,6 +155,33 @@ pub fn immortal_tx_extension(nonce: Nonce) -> TxExtension {
 	)
 }
 
+/// The signed payload of an immortal extrinsic built by [`immortal_tx_extension`]: the call,
+/// the extensions, and what the extensions add to the payload without carrying it in the
+/// extrinsic (spec and transaction version, genesis hash as the immortal era's block hash).
+/// Defined here, beside the extensions, so a signer outside the runtime cannot get the
+/// implicit part out of step with them.
+pub fn immortal_signed_payload(
+	call: RuntimeCall,
+	nonce: Nonce,
+	spec_version: u32,
+	transaction_version: u32,
+	genesis: Hash,
+) -> SignedPayload {
+	let implicit = (
+		(),
+		spec_version,
+		transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		None,
+		(),
+	);
+	SignedPayload::from_raw(call, immortal_tx_extension(nonce), implicit)
+}
+
 /// Unchecked extrinsic type as expected by this runtime.
 pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;

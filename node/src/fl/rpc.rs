@@ -2,8 +2,9 @@
 //! worker's status. They serve what this node's worker has verified or seen; nothing here
 //! changes state.
 
-use fedledger_offchain_workers::worker::{store::from_hex, Store};
+use fedledger_ml::hex::from_hex;
 use fedledger_primitives::{ModelId, VersionIndex};
+use fedledger_worker::Store;
 use jsonrpsee::{
 	core::RpcResult,
 	proc_macros::rpc,
@@ -11,7 +12,7 @@ use jsonrpsee::{
 };
 use sp_core::{crypto::Ss58Codec, Bytes, H256};
 
-use crate::fl_worker::FlShared;
+use super::FlShared;
 
 /// The FL worker's RPC interface.
 #[rpc(server, namespace = "fedledger")]
