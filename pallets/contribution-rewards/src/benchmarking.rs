@@ -1,9 +1,10 @@
 //! Benchmarks of the rewards pallet's calls (FRAME benchmarks v2).
 
 use super::*;
-use fedledger_primitives::traits::BenchmarkModels;
+use fedledger_primitives::{model::TrainingConfig, traits::BenchmarkModels};
 use frame_benchmarking::v2::*;
 use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
 
 /// An amount comfortably above the existential deposit, whatever the runtime sets it to.
 fn units<T: Config>(n: u32) -> BalanceOf<T> {

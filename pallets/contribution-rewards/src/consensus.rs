@@ -2,6 +2,7 @@
 //! be tested exhaustively.
 
 use alloc::vec::Vec;
+use frame_support::traits::Defensive;
 use sp_runtime::{helpers_128bit::multiply_by_rational_with_rounding, Rounding};
 
 /// The stake-weighted (lower) median of `(score, stake)` pairs: the smallest score such that
@@ -37,7 +38,9 @@ pub fn proportional_shares<A>(amount: u128, weights: &[(A, u128)]) -> Vec<u128> 
 			if total == 0 {
 				0
 			} else {
-				multiply_by_rational_with_rounding(amount, w, total, Rounding::Down).unwrap_or(0)
+				// `w ≤ total` and `total > 0`: the share is at most `amount`.
+				multiply_by_rational_with_rounding(amount, w, total, Rounding::Down)
+					.defensive_unwrap_or(0)
 			}
 		})
 		.collect()

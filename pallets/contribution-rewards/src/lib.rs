@@ -29,17 +29,28 @@
 //!
 //! ## Calls
 //!
-//! - [`Pallet::fund_model`] — origin: any signed account. Moves `amount` into the pot and
-//!   credits the model's pool. Errors: [`Error::UnknownModel`], [`Error::ZeroAmount`],
-//!   [`Error::InsufficientBalance`]. Event: [`Event::PoolFunded`].
-//! - [`Pallet::claim_rewards`] — origin: any signed account. Pays all its pending rewards from
-//!   the pot. Errors: [`Error::NothingToClaim`], [`Error::BelowExistentialDeposit`]. Event:
-//!   [`Event::RewardsClaimed`].
+//! - [`Pallet::fund_model`] — anyone adds to a model's pool;
+//! - [`Pallet::claim_rewards`] — an account is paid its pending rewards.
+//!
+//! Each call's own documentation lists its origin, effects, errors and events.
 //!
 //! ## Invariants (checked by `try_state`)
 //!
 //! - [`TotalPending`] equals the sum of [`PendingRewards`];
 //! - the pot's balance covers every pool plus every pending reward.
+//!
+//! ## Code layout
+//!
+//! `lib.rs` holds the configuration, storage, genesis, events, errors, hooks and the calls,
+//! each of which hands over to a `do_*` function: `pools.rs` (the pot and funding pools),
+//! `distribution.rs` (the [`RoundRewards`] side the round logic calls: the split of a round's
+//! reward and the credits), `claims.rs` (paying pending rewards), `consensus.rs` (the integer
+//! arithmetic of the median and the proportional shares), `invariants.rs` (the `try_state`
+//! checks); `types.rs` the stored types; `weights.rs` (generated), `benchmarking.rs`,
+//! `mock.rs` and `tests/`.
+//!
+//! [`RoundRewards`]: fedledger_primitives::traits::RoundRewards
+//! [`RoundRewards::reward_round`]: fedledger_primitives::traits::RoundRewards::reward_round
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -50,33 +61,28 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod claims;
 pub mod consensus;
+mod distribution;
+mod invariants;
 #[cfg(test)]
 mod mock;
+mod pools;
 #[cfg(test)]
 mod tests;
 mod types;
 pub mod weights;
 
-use alloc::vec::Vec;
-use fedledger_primitives::{
-	model::TrainingConfig,
-	traits::{ModelProvider, ModelStatus, RoundRewards, TrainerScores},
-	ModelId, RoundIndex,
-};
+use fedledger_primitives::{traits::ModelProvider, ModelId, RoundIndex};
 use frame_support::{
 	pallet_prelude::*,
-	traits::{
-		fungible::{Inspect, Mutate},
-		tokens::Preservation,
-	},
+	traits::fungible::{Inspect, Mutate},
 	PalletId,
 };
 use frame_system::pallet_prelude::*;
-use sp_runtime::{
-	traits::{AccountIdConversion, Saturating, Zero},
-	Perbill, SaturatedConversion,
-};
+
+/// The target of this pallet's log messages.
+pub(crate) const LOG_TARGET: &str = "runtime::contribution-rewards";
 
 /// The balance type of the reward currency.
 pub type BalanceOf<T> =
@@ -221,6 +227,16 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Checks that the constants allow the pallet to work.
+		fn integrity_test() {
+			let emission = T::EmissionPerRound::get();
+			assert!(
+				emission.is_zero() || emission >= T::Currency::minimum_balance(),
+				"EmissionPerRound must be zero or at least the existential deposit: minting less \
+				 into an empty pot fails, and the round's emission would be lost"
+			);
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()
@@ -230,6 +246,26 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Adds `amount` from the caller to `model`'s reward pool.
+		///
+		/// ## Origin
+		///
+		/// Any signed account (the owner or any other funder).
+		///
+		/// ## Effects
+		///
+		/// Transfers `amount` from the caller (who must stay alive) into the pot and credits it
+		/// to `model`'s pool. Each finalized round of the model releases up to its
+		/// `reward_per_round` from the pool. Funds in a pool are not refundable.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::ZeroAmount`]: `amount` is zero;
+		/// - [`Error::UnknownModel`]: no such model, or it is retired;
+		/// - [`Error::InsufficientBalance`]: the caller cannot pay `amount` and stay alive.
+		///
+		/// ## Events
+		///
+		/// [`Event::PoolFunded`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::fund_model())]
 		pub fn fund_model(
@@ -238,192 +274,35 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-			let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(
-				view.status != ModelStatus::Retired,
-				Error::<T>::UnknownModel
-			);
-			T::Currency::transfer(&who, &Self::pot_account(), amount, Preservation::Preserve)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			Pools::<T>::mutate(model, |p| *p = p.saturating_add(amount));
-			Self::deposit_event(Event::PoolFunded { model, who, amount });
-			Ok(())
+			Self::do_fund_model(who, model, amount)
 		}
 
 		/// Pays the caller all its pending rewards.
+		///
+		/// ## Origin
+		///
+		/// Any signed account with pending rewards (an owner, validator or trainer credited by
+		/// finalized rounds).
+		///
+		/// ## Effects
+		///
+		/// Transfers the caller's whole [`PendingRewards`] from the pot to the caller and
+		/// clears them. A refused claim changes nothing: the rewards stay pending.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::NothingToClaim`]: the caller has no pending rewards;
+		/// - [`Error::BelowExistentialDeposit`]: the pending rewards are below the existential
+		///   deposit and the caller's account does not exist yet (or the pot cannot pay).
+		///
+		/// ## Events
+		///
+		/// [`Event::RewardsClaimed`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::claim_rewards())]
 		pub fn claim_rewards(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let amount = PendingRewards::<T>::get(&who);
-			ensure!(!amount.is_zero(), Error::<T>::NothingToClaim);
-			T::Currency::transfer(&Self::pot_account(), &who, amount, Preservation::Expendable)
-				.map_err(|_| Error::<T>::BelowExistentialDeposit)?;
-			PendingRewards::<T>::remove(&who);
-			TotalPending::<T>::mutate(|t| *t = t.saturating_sub(amount));
-			Self::deposit_event(Event::RewardsClaimed { who, amount });
-			Ok(())
+			Self::do_claim_rewards(who)
 		}
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// The account holding every pool and pending reward.
-	pub fn pot_account() -> T::AccountId {
-		T::PalletId::get().into_account_truncating()
-	}
-
-	/// Credits `amount` to `who` as pending reward and in the attribution ledger.
-	fn credit(
-		model: ModelId,
-		round: RoundIndex,
-		who: &T::AccountId,
-		role: Role,
-		amount: BalanceOf<T>,
-	) {
-		if amount.is_zero() {
-			return;
-		}
-		PendingRewards::<T>::mutate(who, |p| *p = p.saturating_add(amount));
-		TotalPending::<T>::mutate(|t| *t = t.saturating_add(amount));
-		Attributions::<T>::mutate(model, who, |a| {
-			match role {
-				Role::Owner => a.as_owner = a.as_owner.saturating_add(amount),
-				Role::Validator => a.as_validator = a.as_validator.saturating_add(amount),
-				Role::Trainer => a.as_trainer = a.as_trainer.saturating_add(amount),
-			}
-			a.rounds = a.rounds.saturating_add(1);
-		});
-		Self::deposit_event(Event::RewardCredited {
-			model,
-			round,
-			who: who.clone(),
-			role,
-			amount,
-		});
-	}
-
-	/// Pays `amount` out over `weights` in proportion, rounding down; returns what is left.
-	fn distribute(
-		model: ModelId,
-		round: RoundIndex,
-		role: Role,
-		amount: BalanceOf<T>,
-		weights: &[(T::AccountId, u128)],
-	) -> BalanceOf<T> {
-		let shares = consensus::proportional_shares(amount.saturated_into::<u128>(), weights);
-		let mut paid = BalanceOf::<T>::zero();
-		for ((who, _), share) in weights.iter().zip(shares) {
-			let share: BalanceOf<T> = share.saturated_into();
-			Self::credit(model, round, who, role, share);
-			paid = paid.saturating_add(share);
-		}
-		amount.saturating_sub(paid)
-	}
-
-	/// Invariants listed in the crate docs.
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		let pending = PendingRewards::<T>::iter_values()
-			.fold(BalanceOf::<T>::zero(), |acc, p| acc.saturating_add(p));
-		ensure!(
-			pending == TotalPending::<T>::get(),
-			"TotalPending differs from the sum of pending"
-		);
-		let pools =
-			Pools::<T>::iter_values().fold(BalanceOf::<T>::zero(), |acc, p| acc.saturating_add(p));
-		ensure!(
-			T::Currency::balance(&Self::pot_account()) >= pools.saturating_add(pending),
-			"the pot does not cover pools and pending rewards"
-		);
-		Ok(())
-	}
-}
-
-impl<T: Config> RoundRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn pot() -> T::AccountId {
-		Self::pot_account()
-	}
-
-	fn credit_pool(model: ModelId, amount: BalanceOf<T>) {
-		Pools::<T>::mutate(model, |p| *p = p.saturating_add(amount));
-		Self::deposit_event(Event::PoolCredited { model, amount });
-	}
-
-	fn reward_round(
-		model: ModelId,
-		round: RoundIndex,
-		owner: &T::AccountId,
-		config: &TrainingConfig<BalanceOf<T>>,
-		validators: &[(T::AccountId, BalanceOf<T>)],
-		trainers: &[TrainerScores<T::AccountId, BalanceOf<T>>],
-	) -> BalanceOf<T> {
-		let pool = Pools::<T>::get(model);
-		let from_pool = config.reward_per_round.min(pool);
-		let emission = T::EmissionPerRound::get();
-		let minted = if emission.is_zero() {
-			emission
-		} else {
-			T::Currency::mint_into(&Self::pot_account(), emission).unwrap_or_else(|_| Zero::zero())
-		};
-		let released = from_pool.saturating_add(minted);
-
-		let split = config.reward_split;
-		let owner_part = Perbill::from_parts(split.owner) * released;
-		let validator_part = Perbill::from_parts(split.validators) * released;
-		let trainer_part = released
-			.saturating_sub(owner_part)
-			.saturating_sub(validator_part);
-
-		Self::credit(model, round, owner, Role::Owner, owner_part);
-		let validator_weights: Vec<(T::AccountId, u128)> = validators
-			.iter()
-			.map(|(v, s)| (v.clone(), (*s).saturated_into::<u128>()))
-			.collect();
-		let mut returned = Self::distribute(
-			model,
-			round,
-			Role::Validator,
-			validator_part,
-			&validator_weights,
-		);
-
-		let trainer_weights: Vec<(T::AccountId, u128)> = trainers
-			.iter()
-			.map(|t| {
-				let scores: Vec<(u32, u128)> = t
-					.scores
-					.iter()
-					.map(|(s, stake)| (*s, (*stake).saturated_into::<u128>()))
-					.collect();
-				let score = consensus::stake_weighted_median(&scores);
-				Self::deposit_event(Event::TrainerScored {
-					model,
-					round,
-					trainer: t.trainer.clone(),
-					score,
-				});
-				(t.trainer.clone(), score as u128)
-			})
-			.collect();
-		returned = returned.saturating_add(Self::distribute(
-			model,
-			round,
-			Role::Trainer,
-			trainer_part,
-			&trainer_weights,
-		));
-
-		Pools::<T>::insert(
-			model,
-			pool.saturating_sub(from_pool).saturating_add(returned),
-		);
-		Self::deposit_event(Event::RoundRewarded {
-			model,
-			round,
-			released,
-			returned,
-		});
-		released.saturating_sub(returned)
 	}
 }

@@ -2,6 +2,7 @@
 //! weight must cover: full validator sets, full rounds, maximal payloads.
 
 use super::*;
+use alloc::vec::Vec;
 use fedledger_primitives::{
 	model::{Architecture, ModelKind, Schedule, TrainingConfig},
 	rules::StalenessFn,
@@ -10,6 +11,7 @@ use fedledger_primitives::{
 use frame_benchmarking::v2::*;
 use frame_support::traits::fungible::Mutate;
 use frame_system::RawOrigin;
+use sp_runtime::traits::Saturating;
 
 const SALT: [u8; 32] = [7u8; 32];
 

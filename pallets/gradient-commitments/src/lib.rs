@@ -51,48 +51,41 @@
 //!
 //! ## Calls
 //!
-//! All calls take a signed origin.
+//! All calls take a signed origin; each call's own documentation lists its effects, errors
+//! and events.
 //!
-//! - [`Pallet::bond_trainer`] — holds `amount` (at least [`Config::MinTrainerBond`] in total)
-//!   as the caller's trainer bond for a model. Errors: [`Error::UnknownModel`],
-//!   [`Error::BondTooSmall`], [`Error::Unbonding`], [`Error::InsufficientBalance`]. Event:
-//!   [`Event::TrainerBonded`].
-//! - [`Pallet::unbond_trainer`] — starts the [`Config::UnbondingDelay`]; the trainer can no
-//!   longer commit. Errors: [`Error::NotBonded`], [`Error::Unbonding`]. Event:
-//!   [`Event::TrainerUnbonding`].
-//! - [`Pallet::withdraw_trainer_bond`] — releases the bond after the delay. Errors:
-//!   [`Error::NotBonded`], [`Error::NotUnbonding`], [`Error::StillUnbonding`]. Event:
-//!   [`Event::TrainerWithdrawn`].
-//! - [`Pallet::register_validator`] — holds `amount` (at least [`Config::MinValidatorBond`])
-//!   and joins the FL-validator set. Errors: [`Error::AlreadyValidator`],
-//!   [`Error::BondTooSmall`], [`Error::TooManyValidators`], [`Error::InsufficientBalance`].
-//!   Event: [`Event::ValidatorRegistered`].
-//! - [`Pallet::unregister_validator`] — leaves the set and starts the unbonding delay. Errors:
-//!   [`Error::NotValidator`], [`Error::Unbonding`]. Event: [`Event::ValidatorUnbonding`].
-//! - [`Pallet::withdraw_validator_bond`] — releases the bond after the delay. Errors:
-//!   [`Error::NotValidator`], [`Error::NotUnbonding`], [`Error::StillUnbonding`]. Event:
-//!   [`Event::ValidatorWithdrawn`].
-//! - [`Pallet::commit_update`] — Errors: [`Error::UnknownRound`], [`Error::WrongPhase`],
-//!   [`Error::NotBonded`], [`Error::Unbonding`], [`Error::AlreadyCommitted`],
-//!   [`Error::RoundFull`]. Event: [`Event::UpdateCommitted`].
-//! - [`Pallet::reveal_update`] — Errors: [`Error::UnknownRound`], [`Error::WrongPhase`],
-//!   [`Error::NotCommitted`], [`Error::AlreadyRevealed`], [`Error::CommitmentMismatch`],
-//!   [`Error::MalformedPayload`], [`Error::ShapeMismatch`], [`Error::DuplicatePayload`],
-//!   [`Error::ZeroSamples`]. Event: [`Event::UpdateRevealed`].
-//! - [`Pallet::submit_update`] — buffered mode. Errors: as `reveal_update` (but for the
-//!   commitment ones), plus [`Error::NotBonded`], [`Error::Unbonding`],
-//!   [`Error::FutureVersion`], [`Error::TooStale`], [`Error::RoundFull`]. Events:
-//!   [`Event::UpdateRevealed`], [`Event::AggregationStarted`] when the buffer fills.
-//! - [`Pallet::report_aggregate`] — origin: a validator in the round's snapshot. Errors:
-//!   [`Error::UnknownRound`], [`Error::WrongPhase`], [`Error::NotRoundValidator`],
-//!   [`Error::AlreadyReported`], [`Error::ScoresLengthMismatch`],
-//!   [`Error::ScoreOutOfRange`], [`Error::InvalidAcceptedSet`]. Events:
-//!   [`Event::AggregateReported`], then possibly [`Event::RoundFinalized`] (with
-//!   [`Event::ValidatorSlashed`] for contradicting reports).
+//! - bonds: [`Pallet::bond_trainer`], [`Pallet::unbond_trainer`],
+//!   [`Pallet::withdraw_trainer_bond`], [`Pallet::register_validator`],
+//!   [`Pallet::unregister_validator`], [`Pallet::withdraw_validator_bond`];
+//! - updates: [`Pallet::commit_update`], [`Pallet::reveal_update`] (synchronous mode),
+//!   [`Pallet::submit_update`] (buffered mode);
+//! - reports: [`Pallet::report_aggregate`].
 //!
 //! Round phases move in `on_initialize` by the schedule: [`Event::RoundOpened`],
 //! [`Event::RevealStarted`], [`Event::AggregationStarted`], [`Event::RoundFailed`],
 //! [`Event::TrainerSlashed`].
+//!
+//! ## Invariants (checked by `try_state`)
+//!
+//! - the trainer-bond hold of each account equals the sum of its bonds, the validator-bond
+//!   hold equals its bond;
+//! - every active validator has a bond that is not unbonding;
+//! - every current round exists, its update count equals its reveal order's length and stays
+//!   within [`Config::MaxUpdatesPerRound`].
+//!
+//! ## Code layout
+//!
+//! `lib.rs` holds the configuration, storage, events, errors, hooks and the calls, each of
+//! which hands over to a `do_*` function in the file named for what it does:
+//!
+//! - `bonds.rs` — trainer and validator bonds;
+//! - `schedule.rs` — the agenda and the phase machine (open, reveal, aggregate, fail);
+//! - `updates.rs` — commitments, reveals and buffered submissions;
+//! - `reports.rs` — validator reports, quorum and finalization;
+//! - `slashing.rs` — slashing of provable faults into the model's pool;
+//! - `invariants.rs` — the `try_state` checks;
+//! - `types.rs` — the stored types; `weights.rs` (generated), `benchmarking.rs`, `mock.rs` and
+//!   `tests/` (split like the code).
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -103,33 +96,33 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod bonds;
+mod invariants;
 #[cfg(test)]
 mod mock;
+mod reports;
+mod schedule;
+mod slashing;
 #[cfg(test)]
 mod tests;
 mod types;
+mod updates;
 pub mod weights;
 
-use alloc::vec::Vec;
-use codec::Encode;
 use fedledger_primitives::{
-	model::Schedule,
 	tensor_codec,
-	traits::{ModelActivation, ModelProvider, ModelStatus, RoundRewards, TrainerScores},
+	traits::{ModelProvider, RoundRewards},
 	Digest, ModelId, RoundIndex, VersionIndex,
 };
 use frame_support::{
 	pallet_prelude::*,
-	traits::{
-		fungible::{Inspect, InspectHold, MutateHold},
-		tokens::{Fortitude, Precision, Restriction},
-	},
+	traits::fungible::{Inspect, InspectHold, MutateHold},
 };
 use frame_system::pallet_prelude::*;
-use sp_runtime::{
-	traits::{Saturating, Zero},
-	Perbill,
-};
+use sp_runtime::Perbill;
+
+/// The target of this pallet's log messages.
+pub(crate) const LOG_TARGET: &str = "runtime::gradient-commitments";
 
 /// The balance type of the bonded currency.
 pub type BalanceOf<T> =
@@ -499,22 +492,60 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Moves every due round to its next phase (see the crate docs).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let agenda = Agenda::<T>::get();
-			let due: Vec<ModelId> = agenda
-				.iter()
-				.filter(|(_, at)| *at <= now)
-				.map(|(m, _)| *m)
-				.collect();
-			let mut weight = T::WeightInfo::on_initialize_idle();
-			for model in due {
-				weight
-					.saturating_accrue(T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get()));
-				match Self::advance(model, now) {
-					Some(at) => Self::schedule(model, at),
-					None => Self::unschedule(model),
-				}
-			}
-			weight
+			Self::do_on_initialize(now)
+		}
+
+		/// Checks that the constants allow the protocol to work.
+		fn integrity_test() {
+			assert!(
+				!T::MinTrainerBond::get().is_zero(),
+				"MinTrainerBond must be positive: a trainer must stake something to be slashed"
+			);
+			assert!(
+				!T::MinValidatorBond::get().is_zero(),
+				"MinValidatorBond must be positive: quorum is two thirds of validator stake, \
+				 and a round whose validators hold no stake can never reach it"
+			);
+			assert!(
+				!T::UnbondingDelay::get().is_zero(),
+				"UnbondingDelay must be positive: a bond must stay slashable for the round in \
+				 flight"
+			);
+			assert!(
+				T::MaxPayloadLen::get() as usize >= tensor_codec::HEADER_LEN + 4,
+				"MaxPayloadLen must hold the tensor codec header and at least one value"
+			);
+			assert!(
+				T::MaxUpdatesPerRound::get() > 0,
+				"MaxUpdatesPerRound must be positive: every schedule needs min_updates ≥ 1"
+			);
+			assert!(
+				T::MaxValidators::get() > 0,
+				"MaxValidators must be positive: no round finalizes without a validator"
+			);
+			assert!(
+				T::MaxActiveModels::get() > 0,
+				"MaxActiveModels must be positive: no model could ever run a round"
+			);
+			// `Perbill` saturates at 100 %; the slashing code relies on `slash · bond ≤ bond`.
+			assert!(
+				T::TrainerSlash::get() <= Perbill::one(),
+				"TrainerSlash above 100 %"
+			);
+			assert!(
+				T::ValidatorSlash::get() <= Perbill::one(),
+				"ValidatorSlash above 100 %"
+			);
+			// The worst `on_initialize`: every scheduled model due at once, each slashing a
+			// full round of silent committers.
+			let worst = T::WeightInfo::on_initialize_idle().saturating_add(
+				T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get())
+					.saturating_mul(T::MaxActiveModels::get().into()),
+			);
+			assert!(
+				worst.all_lte(T::BlockWeights::get().max_block),
+				"MaxActiveModels rounds advancing in one block ({worst:?}) exceed the block weight"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -526,6 +557,28 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Bonds `amount` (added to any existing bond) as the caller's trainer bond for `model`.
+		///
+		/// ## Origin
+		///
+		/// Signed by the trainer.
+		///
+		/// ## Effects
+		///
+		/// Holds `amount` of the caller's free balance under [`HoldReason::TrainerBond`] and
+		/// adds it to the caller's bond for `model`, which must then be at least
+		/// [`Config::MinTrainerBond`]. A bonded trainer may commit (or submit) updates to the
+		/// model's rounds; a fault slashes [`Config::TrainerSlash`] of the bond.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownModel`]: no such model, or it is retired;
+		/// - [`Error::Unbonding`]: the caller's bond for `model` is unbonding;
+		/// - [`Error::BondTooSmall`]: the bond would stay below [`Config::MinTrainerBond`];
+		/// - [`Error::InsufficientBalance`]: the caller cannot hold `amount`.
+		///
+		/// ## Events
+		///
+		/// [`Event::TrainerBonded`] with the bond's new total.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond_trainer())]
 		pub fn bond_trainer(
@@ -534,149 +587,177 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
-			ensure!(
-				view.status != ModelStatus::Retired,
-				Error::<T>::UnknownModel
-			);
-			let mut bond = TrainerBonds::<T>::get(model, &who).unwrap_or(Bond {
-				amount: Zero::zero(),
-				unbonding_at: None,
-			});
-			ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
-			bond.amount = bond.amount.saturating_add(amount);
-			ensure!(
-				bond.amount >= T::MinTrainerBond::get(),
-				Error::<T>::BondTooSmall
-			);
-			T::Currency::hold(&HoldReason::TrainerBond.into(), &who, amount)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			let total = bond.amount;
-			TrainerBonds::<T>::insert(model, &who, bond);
-			Self::deposit_event(Event::TrainerBonded {
-				model,
-				trainer: who,
-				total,
-			});
-			Ok(())
+			Self::do_bond_trainer(who, model, amount)
 		}
 
 		/// Starts unbonding the caller's trainer bond for `model`.
+		///
+		/// ## Origin
+		///
+		/// Signed by a trainer bonded for `model`.
+		///
+		/// ## Effects
+		///
+		/// Marks the bond withdrawable after [`Config::UnbondingDelay`] blocks. From now on the
+		/// caller cannot commit or submit updates to `model`; a commitment already made must
+		/// still be revealed, and the bond can still be slashed until it is withdrawn.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::NotBonded`]: the caller has no bond for `model`;
+		/// - [`Error::Unbonding`]: the bond is already unbonding.
+		///
+		/// ## Events
+		///
+		/// [`Event::TrainerUnbonding`] with the block from which the bond can be withdrawn.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::unbond_trainer())]
 		pub fn unbond_trainer(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let at = Self::now().saturating_add(T::UnbondingDelay::get());
-			TrainerBonds::<T>::try_mutate(model, &who, |slot| -> DispatchResult {
-				let bond = slot.as_mut().ok_or(Error::<T>::NotBonded)?;
-				ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
-				bond.unbonding_at = Some(at);
-				Ok(())
-			})?;
-			Self::deposit_event(Event::TrainerUnbonding {
-				model,
-				trainer: who,
-				at,
-			});
-			Ok(())
+			Self::do_unbond_trainer(who, model)
 		}
 
 		/// Releases the caller's unbonded trainer bond for `model`.
+		///
+		/// ## Origin
+		///
+		/// Signed by a trainer whose bond for `model` is unbonding.
+		///
+		/// ## Effects
+		///
+		/// Once [`Config::UnbondingDelay`] has passed, releases the held bond to the caller's
+		/// free balance and removes the bond.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::NotBonded`]: the caller has no bond for `model`;
+		/// - [`Error::NotUnbonding`]: the bond is not unbonding (call `unbond_trainer` first);
+		/// - [`Error::StillUnbonding`]: the unbonding delay has not passed yet.
+		///
+		/// ## Events
+		///
+		/// [`Event::TrainerWithdrawn`] with the amount released.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::withdraw_trainer_bond())]
 		pub fn withdraw_trainer_bond(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let bond = TrainerBonds::<T>::get(model, &who).ok_or(Error::<T>::NotBonded)?;
-			let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
-			ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
-			T::Currency::release(
-				&HoldReason::TrainerBond.into(),
-				&who,
-				bond.amount,
-				Precision::Exact,
-			)?;
-			TrainerBonds::<T>::remove(model, &who);
-			Self::deposit_event(Event::TrainerWithdrawn {
-				model,
-				trainer: who,
-				amount: bond.amount,
-			});
-			Ok(())
+			Self::do_withdraw_trainer_bond(who, model)
 		}
 
 		/// Joins the FL-validator set with a bond of `amount`.
+		///
+		/// ## Origin
+		///
+		/// Signed by the validator (its account, not its session key).
+		///
+		/// ## Effects
+		///
+		/// Holds `amount` (at least [`Config::MinValidatorBond`]) under
+		/// [`HoldReason::ValidatorBond`] and appends the caller to [`ActiveValidators`]. Rounds
+		/// whose aggregation starts from now on include the caller in their validator snapshot,
+		/// with its bond as stake. A report contradicting a finalized hash slashes
+		/// [`Config::ValidatorSlash`] of the bond.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::AlreadyValidator`]: the caller is a validator, or still unbonding from
+		///   being one;
+		/// - [`Error::BondTooSmall`]: `amount` is below [`Config::MinValidatorBond`];
+		/// - [`Error::TooManyValidators`]: the set already has [`Config::MaxValidators`];
+		/// - [`Error::InsufficientBalance`]: the caller cannot hold `amount`.
+		///
+		/// ## Events
+		///
+		/// [`Event::ValidatorRegistered`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::register_validator())]
 		pub fn register_validator(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(
-				!ValidatorBonds::<T>::contains_key(&who),
-				Error::<T>::AlreadyValidator
-			);
-			ensure!(
-				amount >= T::MinValidatorBond::get(),
-				Error::<T>::BondTooSmall
-			);
-			ActiveValidators::<T>::try_mutate(|set| set.try_push(who.clone()))
-				.map_err(|_| Error::<T>::TooManyValidators)?;
-			T::Currency::hold(&HoldReason::ValidatorBond.into(), &who, amount)
-				.map_err(|_| Error::<T>::InsufficientBalance)?;
-			ValidatorBonds::<T>::insert(
-				&who,
-				Bond {
-					amount,
-					unbonding_at: None,
-				},
-			);
-			Self::deposit_event(Event::ValidatorRegistered {
-				validator: who,
-				bond: amount,
-			});
-			Ok(())
+			Self::do_register_validator(who, amount)
 		}
 
 		/// Leaves the FL-validator set; the bond unbonds over [`Config::UnbondingDelay`].
-		/// Rounds whose snapshot already includes the caller still accept its report.
+		///
+		/// ## Origin
+		///
+		/// Signed by an active FL validator.
+		///
+		/// ## Effects
+		///
+		/// Removes the caller from [`ActiveValidators`] and marks its bond withdrawable after
+		/// the delay. Rounds whose snapshot already includes the caller still accept its
+		/// report, and the bond can still be slashed until it is withdrawn.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::NotValidator`]: the caller has no validator bond;
+		/// - [`Error::Unbonding`]: the caller is already unbonding.
+		///
+		/// ## Events
+		///
+		/// [`Event::ValidatorUnbonding`] with the block from which the bond can be withdrawn.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::unregister_validator())]
 		pub fn unregister_validator(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let at = Self::now().saturating_add(T::UnbondingDelay::get());
-			ValidatorBonds::<T>::try_mutate(&who, |slot| -> DispatchResult {
-				let bond = slot.as_mut().ok_or(Error::<T>::NotValidator)?;
-				ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
-				bond.unbonding_at = Some(at);
-				Ok(())
-			})?;
-			ActiveValidators::<T>::mutate(|set| set.retain(|v| v != &who));
-			Self::deposit_event(Event::ValidatorUnbonding { validator: who, at });
-			Ok(())
+			Self::do_unregister_validator(who)
 		}
 
 		/// Releases the caller's unbonded validator bond.
+		///
+		/// ## Origin
+		///
+		/// Signed by a validator that unregistered.
+		///
+		/// ## Effects
+		///
+		/// Once [`Config::UnbondingDelay`] has passed, releases the held bond to the caller's
+		/// free balance and removes it; the caller may register again afterwards.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::NotValidator`]: the caller has no validator bond;
+		/// - [`Error::NotUnbonding`]: the caller is still active (call `unregister_validator`
+		///   first);
+		/// - [`Error::StillUnbonding`]: the unbonding delay has not passed yet.
+		///
+		/// ## Events
+		///
+		/// [`Event::ValidatorWithdrawn`] with the amount released.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::withdraw_validator_bond())]
 		pub fn withdraw_validator_bond(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let bond = ValidatorBonds::<T>::get(&who).ok_or(Error::<T>::NotValidator)?;
-			let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
-			ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
-			T::Currency::release(
-				&HoldReason::ValidatorBond.into(),
-				&who,
-				bond.amount,
-				Precision::Exact,
-			)?;
-			ValidatorBonds::<T>::remove(&who);
-			Self::deposit_event(Event::ValidatorWithdrawn {
-				validator: who,
-				amount: bond.amount,
-			});
-			Ok(())
+			Self::do_withdraw_validator_bond(who)
 		}
 
-		/// Commits to an update for the current round of `model`:
+		/// Commits to an update for the current round of `model` (synchronous mode):
 		/// `commitment = sha3_256(payload ‖ salt ‖ account)`.
+		///
+		/// ## Origin
+		///
+		/// Signed by a trainer bonded for `model` (at least [`Config::MinTrainerBond`], not
+		/// unbonding).
+		///
+		/// ## Effects
+		///
+		/// Records the commitment for `round`, which must be `model`'s current round and in its
+		/// commit phase. The caller must reveal a matching update in the reveal phase, or
+		/// [`Config::TrainerSlash`] of its bond is slashed at the reveal deadline
+		/// ([`Fault::NotRevealed`]).
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
+		/// - [`Error::WrongPhase`]: the round is not in its commit phase;
+		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
+		///   has no usable bond for `model`;
+		/// - [`Error::AlreadyCommitted`]: the caller already committed in this round;
+		/// - [`Error::RoundFull`]: the round has [`Config::MaxUpdatesPerRound`] commitments.
+		///
+		/// ## Events
+		///
+		/// [`Event::UpdateCommitted`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::commit_update())]
 		pub fn commit_update(
@@ -686,31 +767,46 @@ pub mod pallet {
 			commitment: Digest,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut info = Self::current_round_in(model, round, RoundPhase::Commit)?;
-			Self::ensure_bonded(model, &who)?;
-			ensure!(
-				!Commitments::<T>::contains_key((model, round), &who),
-				Error::<T>::AlreadyCommitted
-			);
-			ensure!(
-				info.commits < T::MaxUpdatesPerRound::get(),
-				Error::<T>::RoundFull
-			);
-			info.commits += 1;
-			Commitments::<T>::insert((model, round), &who, commitment);
-			Rounds::<T>::insert(model, round, info);
-			Self::deposit_event(Event::UpdateCommitted {
-				model,
-				round,
-				trainer: who,
-			});
-			Ok(())
+			Self::do_commit_update(who, model, round, commitment)
 		}
 
-		/// Reveals the update committed to in this round.
+		/// Reveals the update committed to in this round (synchronous mode).
 		///
+		/// `payload` is the update in the canonical tensor codec, `salt` the one committed to.
 		/// `num_samples` is the number of local training samples the trainer declares; it
 		/// weights sample-weighted rules (FedAvg) and cannot be verified on chain.
+		///
+		/// ## Origin
+		///
+		/// Signed by a trainer that committed in `round`.
+		///
+		/// ## Effects
+		///
+		/// Checks the payload against the commitment, the codec, the model's parameter count
+		/// and the payloads already revealed in the round, then records its hash, block,
+		/// extrinsic index, `num_samples` and the round's base version, and appends the caller
+		/// to [`UpdateOrder`]. The payload itself stays in the block body. A refused reveal
+		/// changes nothing: the commitment stays unrevealed (and is slashed at the deadline
+		/// unless a valid reveal follows).
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
+		/// - [`Error::WrongPhase`]: the round is not in its reveal phase;
+		/// - [`Error::NotCommitted`]: the caller did not commit in this round;
+		/// - [`Error::AlreadyRevealed`]: the caller already revealed;
+		/// - [`Error::CommitmentMismatch`]: `sha3_256(payload ‖ salt ‖ account)` differs from
+		///   the commitment;
+		/// - [`Error::ZeroSamples`]: `num_samples` is zero;
+		/// - [`Error::MalformedPayload`]: not canonical codec bytes (or NaN/Inf values);
+		/// - [`Error::ShapeMismatch`]: the payload's parameter count is not the model's;
+		/// - [`Error::DuplicatePayload`]: the same payload was already revealed in the round;
+		/// - [`Error::RoundFull`]: the round already holds [`Config::MaxUpdatesPerRound`]
+		///   updates.
+		///
+		/// ## Events
+		///
+		/// [`Event::UpdateRevealed`] with the update's index in reveal order.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::reveal_update(payload.len() as u32))]
 		pub fn reveal_update(
@@ -722,24 +818,43 @@ pub mod pallet {
 			num_samples: u32,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let info = Self::current_round_in(model, round, RoundPhase::Reveal)?;
-			let commitment =
-				Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
-			ensure!(
-				!Updates::<T>::contains_key((model, round), &who),
-				Error::<T>::AlreadyRevealed
-			);
-			ensure!(
-				tensor_codec::commitment(&payload, &salt, &who.encode()) == commitment,
-				Error::<T>::CommitmentMismatch
-			);
-			let base_version = info.base_version;
-			Self::accept_update(model, round, info, who, &payload, num_samples, base_version)?;
-			Ok(())
+			Self::do_reveal_update(who, model, round, payload, salt, num_samples)
 		}
 
-		/// Buffered asynchronous mode: submits an update computed against `base_version`.
-		/// The buffer closes (and aggregation starts) when it holds `buffer_size` updates.
+		/// Submits an update computed against `base_version` (buffered asynchronous mode).
+		///
+		/// `payload` and `num_samples` are as for [`Pallet::reveal_update`]; there is no
+		/// commitment.
+		///
+		/// ## Origin
+		///
+		/// Signed by a trainer bonded for `model` (at least [`Config::MinTrainerBond`], not
+		/// unbonding).
+		///
+		/// ## Effects
+		///
+		/// Checks the payload like a reveal, and that `base_version` is not newer than the
+		/// round's base version nor more than the schedule's `max_staleness` versions older,
+		/// then records it like a reveal. The update that fills the buffer (`buffer_size`
+		/// updates) closes it: the validator set is snapshot and aggregation starts.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
+		/// - [`Error::WrongPhase`]: the round is not a buffer still taking updates;
+		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
+		///   has no usable bond for `model`;
+		/// - [`Error::AlreadyRevealed`]: the caller already submitted to this round;
+		/// - [`Error::RoundFull`]: the round holds [`Config::MaxUpdatesPerRound`] updates;
+		/// - [`Error::FutureVersion`]: `base_version` is newer than the model's version;
+		/// - [`Error::TooStale`]: `base_version` is more than `max_staleness` versions old;
+		/// - [`Error::ZeroSamples`], [`Error::MalformedPayload`], [`Error::ShapeMismatch`],
+		///   [`Error::DuplicatePayload`]: as for [`Pallet::reveal_update`].
+		///
+		/// ## Events
+		///
+		/// [`Event::UpdateRevealed`], then [`Event::AggregationStarted`] if the update filled
+		/// the buffer.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::submit_update(payload.len() as u32))]
 		pub fn submit_update(
@@ -751,33 +866,51 @@ pub mod pallet {
 			num_samples: u32,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
-			Self::ensure_bonded(model, &who)?;
-			ensure!(
-				!Updates::<T>::contains_key((model, round), &who),
-				Error::<T>::AlreadyRevealed
-			);
-			ensure!(
-				info.updates < T::MaxUpdatesPerRound::get(),
-				Error::<T>::RoundFull
-			);
-			ensure!(base_version <= info.base_version, Error::<T>::FutureVersion);
-			if let Schedule::BufferedAsync { max_staleness, .. } = info.config.schedule {
-				ensure!(
-					info.base_version - base_version <= max_staleness,
-					Error::<T>::TooStale
-				);
-			}
-			Self::accept_update(model, round, info, who, &payload, num_samples, base_version)?;
-			Ok(())
+			Self::do_submit_update(who, model, round, base_version, payload, num_samples)
 		}
 
 		/// Reports the aggregate a validator computed for a round in its aggregate phase (or,
 		/// late, after it finalized: a matching late report is recorded, a contradicting one is
 		/// slashed).
 		///
-		/// `accepted` are the indices (reveal order) the robust rule accepted, increasing;
-		/// `scores` holds one attribution score per update, parts per billion.
+		/// `model_hash` is the sha3-256 of the new global weights; `accepted` are the indices
+		/// (reveal order) the robust rule accepted, increasing; `scores` holds one attribution
+		/// score per update, parts per billion.
+		///
+		/// ## Origin
+		///
+		/// Signed by a validator in the round's snapshot ([`RoundValidators`]), taken when
+		/// the round's aggregation started.
+		///
+		/// ## Effects
+		///
+		/// Records the report with the caller's snapshot stake. Before finalization the stake
+		/// is added to `model_hash`'s backing; when that reaches two thirds of the snapshot
+		/// stake the round finalizes: the registry appends the new version, validators that
+		/// reported another hash are slashed [`Config::ValidatorSlash`] of their bond, each
+		/// update accepted by a stake majority of the matching reports is scored by the
+		/// stake-weighted median of their scores, the round's reward is paid out as pending
+		/// rewards, and the next round is scheduled for the next block. After finalization a
+		/// report whose hash differs from the finalized one is slashed at once. The actual
+		/// weight is refunded when the report does not finalize the round.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownRound`]: no such round;
+		/// - [`Error::WrongPhase`]: the round is neither aggregating nor finalized;
+		/// - [`Error::NotRoundValidator`]: the caller is not in the round's snapshot;
+		/// - [`Error::AlreadyReported`]: the caller already reported for this round;
+		/// - [`Error::ScoresLengthMismatch`]: `scores` does not have one entry per update;
+		/// - [`Error::ScoreOutOfRange`]: a score is above 1 000 000 000 (100 %);
+		/// - [`Error::InvalidAcceptedSet`]: `accepted` is not strictly increasing indices of
+		///   the round's updates.
+		///
+		/// ## Events
+		///
+		/// [`Event::AggregateReported`]; when the report completes the quorum,
+		/// [`Event::ValidatorSlashed`] for each contradicting report, the rewards pallet's
+		/// payout events and [`Event::RoundFinalized`] (or [`Event::RoundFailed`] if the model
+		/// was retired meanwhile); for a contradicting late report, [`Event::ValidatorSlashed`].
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::report_aggregate(
 			T::MaxValidators::get(),
@@ -792,531 +925,7 @@ pub mod pallet {
 			scores: BoundedVec<u32, T::MaxUpdatesPerRound>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
-			ensure!(
-				matches!(info.phase, RoundPhase::Aggregate | RoundPhase::Finalized),
-				Error::<T>::WrongPhase
-			);
-			let stake = RoundValidators::<T>::get((model, round))
-				.into_iter()
-				.find_map(|(v, s)| (v == who).then_some(s))
-				.ok_or(Error::<T>::NotRoundValidator)?;
-			ensure!(
-				!Reports::<T>::contains_key((model, round), &who),
-				Error::<T>::AlreadyReported
-			);
-			ensure!(
-				scores.len() as u32 == info.updates,
-				Error::<T>::ScoresLengthMismatch
-			);
-			ensure!(
-				scores.iter().all(|s| *s <= Perbill::one().deconstruct()),
-				Error::<T>::ScoreOutOfRange
-			);
-			ensure!(
-				accepted.windows(2).all(|w| w[0] < w[1])
-					&& accepted.last().is_none_or(|i| *i < info.updates),
-				Error::<T>::InvalidAcceptedSet
-			);
-
-			let report = Report {
-				model_hash,
-				accepted,
-				scores,
-				stake,
-				block: Self::now(),
-			};
-			Reports::<T>::insert((model, round), &who, report);
-			Self::deposit_event(Event::AggregateReported {
-				model,
-				round,
-				validator: who.clone(),
-				model_hash,
-			});
-
-			if let Some(finalized) = info.finalized_hash {
-				if finalized != model_hash {
-					Self::slash_validator(model, round, &who);
-				}
-				return Ok(Some(T::WeightInfo::report_aggregate(1, info.updates)).into());
-			}
-			let backing = HashStake::<T>::mutate((model, round), model_hash, |s| {
-				*s = s.saturating_add(stake);
-				*s
-			});
-			if Self::is_quorum(backing, info.validator_stake) {
-				Self::finalize(model, round, info, model_hash);
-				return Ok(().into());
-			}
-			Ok(Some(T::WeightInfo::report_aggregate(1, info.updates)).into())
+			Self::do_report_aggregate(who, model, round, model_hash, accepted, scores)
 		}
-	}
-}
-
-impl<T: Config> ModelActivation for Pallet<T> {
-	/// Schedules the model's next round for the next block, unless it is already scheduled.
-	fn on_model_activated(model: ModelId) {
-		if Agenda::<T>::get().iter().any(|(m, _)| *m == model) {
-			return;
-		}
-		Self::schedule(model, Self::now().saturating_add(1u32.into()));
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	fn now() -> BlockNumberFor<T> {
-		frame_system::Pallet::<T>::block_number()
-	}
-
-	/// `round` is `model`'s current round and in `phase`.
-	fn current_round_in(
-		model: ModelId,
-		round: RoundIndex,
-		phase: RoundPhase,
-	) -> Result<RoundInfoOf<T>, DispatchError> {
-		ensure!(
-			CurrentRound::<T>::get(model) == Some(round),
-			Error::<T>::UnknownRound
-		);
-		let info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
-		ensure!(info.phase == phase, Error::<T>::WrongPhase);
-		Ok(info)
-	}
-
-	fn ensure_bonded(model: ModelId, who: &T::AccountId) -> DispatchResult {
-		let bond = TrainerBonds::<T>::get(model, who).ok_or(Error::<T>::NotBonded)?;
-		ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
-		ensure!(
-			bond.amount >= T::MinTrainerBond::get(),
-			Error::<T>::BondTooSmall
-		);
-		Ok(())
-	}
-
-	/// Checks an update payload and records it (shared by reveal and submit).
-	fn accept_update(
-		model: ModelId,
-		round: RoundIndex,
-		mut info: RoundInfoOf<T>,
-		who: T::AccountId,
-		payload: &[u8],
-		num_samples: u32,
-		base_version: VersionIndex,
-	) -> DispatchResult {
-		ensure!(num_samples > 0, Error::<T>::ZeroSamples);
-		let header =
-			tensor_codec::validate(payload, info.parameter_count).map_err(|e| match e {
-				tensor_codec::CodecError::TooManyParams { .. } => Error::<T>::ShapeMismatch,
-				_ => Error::<T>::MalformedPayload,
-			})?;
-		ensure!(
-			header.param_count == info.parameter_count,
-			Error::<T>::ShapeMismatch
-		);
-		let payload_hash = tensor_codec::digest(payload);
-		ensure!(
-			!SeenPayloads::<T>::contains_key((model, round), payload_hash),
-			Error::<T>::DuplicatePayload
-		);
-		let index = info.updates;
-		UpdateOrder::<T>::try_mutate((model, round), |order| order.try_push(who.clone()))
-			.map_err(|_| Error::<T>::RoundFull)?;
-		SeenPayloads::<T>::insert((model, round), payload_hash, ());
-		Updates::<T>::insert(
-			(model, round),
-			&who,
-			UpdateRecord {
-				payload_hash,
-				block: Self::now(),
-				extrinsic_index: frame_system::Pallet::<T>::extrinsic_index().unwrap_or_default(),
-				num_samples,
-				base_version,
-			},
-		);
-		info.updates += 1;
-		let buffer_full = matches!(
-			info.config.schedule,
-			Schedule::BufferedAsync { buffer_size, .. } if info.updates >= buffer_size
-		);
-		Self::deposit_event(Event::UpdateRevealed {
-			model,
-			round,
-			trainer: who,
-			index,
-			payload_hash,
-		});
-		if buffer_full {
-			let at = Self::start_aggregation(model, round, &mut info);
-			Self::schedule(model, at);
-		}
-		Rounds::<T>::insert(model, round, info);
-		Ok(())
-	}
-
-	/// Whether `backing` is at least two thirds of `total` (and `total` is not zero).
-	fn is_quorum(backing: BalanceOf<T>, total: BalanceOf<T>) -> bool {
-		!total.is_zero() && backing.saturating_mul(3u32.into()) >= total.saturating_mul(2u32.into())
-	}
-
-	/// Moves `model`'s round on at `now`; returns when it needs attention next, or `None` to
-	/// drop it from the agenda (model paused, retired or gone, with no round in flight).
-	pub(crate) fn advance(model: ModelId, now: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
-		let current = CurrentRound::<T>::get(model);
-		let Some((round, mut info)) = current
-			.and_then(|r| Rounds::<T>::get(model, r).map(|info| (r, info)))
-			.filter(|(_, info)| !matches!(info.phase, RoundPhase::Finalized | RoundPhase::Failed))
-		else {
-			return Self::open_round(model, current.map_or(0, |r| r.saturating_add(1)), now);
-		};
-		let next = match info.phase {
-			RoundPhase::Commit => {
-				let reveal_blocks = match info.config.schedule {
-					Schedule::Sync { reveal_blocks, .. } => reveal_blocks,
-					Schedule::BufferedAsync { .. } => 1,
-				};
-				info.phase = RoundPhase::Reveal;
-				info.phase_ends_at = now.saturating_add(reveal_blocks.into());
-				Self::deposit_event(Event::RevealStarted {
-					model,
-					round,
-					phase_ends_at: info.phase_ends_at,
-				});
-				info.phase_ends_at
-			}
-			RoundPhase::Reveal | RoundPhase::Buffer => {
-				Self::slash_unrevealed(model, round);
-				if info.updates >= info.config.schedule.min_updates() {
-					Self::start_aggregation(model, round, &mut info)
-				} else {
-					Self::fail(model, round, &mut info, FailReason::TooFewUpdates);
-					now.saturating_add(1u32.into())
-				}
-			}
-			// The aggregate deadline passed without quorum (or the round is already closed).
-			RoundPhase::Aggregate | RoundPhase::Finalized | RoundPhase::Failed => {
-				Self::fail(model, round, &mut info, FailReason::NoQuorum);
-				now.saturating_add(1u32.into())
-			}
-		};
-		Rounds::<T>::insert(model, round, info);
-		Some(next)
-	}
-
-	/// Opens round `round` of `model` if the model is active.
-	fn open_round(
-		model: ModelId,
-		round: RoundIndex,
-		now: BlockNumberFor<T>,
-	) -> Option<BlockNumberFor<T>> {
-		let view = T::Models::model(model).filter(|v| v.status == ModelStatus::Active)?;
-		let (phase, blocks) = match view.config.schedule {
-			Schedule::Sync { commit_blocks, .. } => (RoundPhase::Commit, commit_blocks),
-			Schedule::BufferedAsync { buffer_blocks, .. } => (RoundPhase::Buffer, buffer_blocks),
-		};
-		let phase_ends_at = now.saturating_add(blocks.into());
-		Rounds::<T>::insert(
-			model,
-			round,
-			RoundInfo {
-				base_version: view.version,
-				base_hash: view.version_hash,
-				config: view.config,
-				parameter_count: view.parameter_count,
-				opened_at: now,
-				phase,
-				phase_ends_at,
-				commits: 0,
-				updates: 0,
-				validator_stake: Zero::zero(),
-				finalized_hash: None,
-			},
-		);
-		CurrentRound::<T>::insert(model, round);
-		Self::deposit_event(Event::RoundOpened {
-			model,
-			round,
-			base_version: view.version,
-			base_hash: view.version_hash,
-			phase_ends_at,
-		});
-		Some(phase_ends_at)
-	}
-
-	/// Snapshots the validator set and moves the round to its aggregate phase; returns the
-	/// aggregate deadline.
-	fn start_aggregation(
-		model: ModelId,
-		round: RoundIndex,
-		info: &mut RoundInfoOf<T>,
-	) -> BlockNumberFor<T> {
-		let snapshot: BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators> =
-			BoundedVec::truncate_from(
-				ActiveValidators::<T>::get()
-					.into_iter()
-					.filter_map(|v| {
-						ValidatorBonds::<T>::get(&v)
-							.filter(|b| b.unbonding_at.is_none())
-							.map(|b| (v, b.amount))
-					})
-					.collect(),
-			);
-		let total = snapshot
-			.iter()
-			.fold(BalanceOf::<T>::zero(), |acc, (_, s)| acc.saturating_add(*s));
-		RoundValidators::<T>::insert((model, round), snapshot);
-		let aggregate_blocks = match info.config.schedule {
-			Schedule::Sync {
-				aggregate_blocks, ..
-			}
-			| Schedule::BufferedAsync {
-				aggregate_blocks, ..
-			} => aggregate_blocks,
-		};
-		info.phase = RoundPhase::Aggregate;
-		info.validator_stake = total;
-		info.phase_ends_at = Self::now().saturating_add(aggregate_blocks.into());
-		Self::deposit_event(Event::AggregationStarted {
-			model,
-			round,
-			updates: info.updates,
-			validator_stake: total,
-			phase_ends_at: info.phase_ends_at,
-		});
-		info.phase_ends_at
-	}
-
-	fn fail(model: ModelId, round: RoundIndex, info: &mut RoundInfoOf<T>, reason: FailReason) {
-		info.phase = RoundPhase::Failed;
-		Self::clear_round_scratch(model, round);
-		Self::deposit_event(Event::RoundFailed {
-			model,
-			round,
-			reason,
-		});
-	}
-
-	/// Commitments, seen payloads and hash stakes are only needed while the round is open.
-	fn clear_round_scratch(model: ModelId, round: RoundIndex) {
-		let limit = T::MaxUpdatesPerRound::get();
-		let _ = Commitments::<T>::clear_prefix((model, round), limit, None);
-		let _ = SeenPayloads::<T>::clear_prefix((model, round), limit, None);
-		let _ = HashStake::<T>::clear_prefix((model, round), T::MaxValidators::get(), None);
-	}
-
-	/// Slashes every trainer that committed in `round` but has no update recorded.
-	fn slash_unrevealed(model: ModelId, round: RoundIndex) {
-		let faulty: Vec<T::AccountId> = Commitments::<T>::iter_key_prefix((model, round))
-			.filter(|who| !Updates::<T>::contains_key((model, round), who))
-			.collect();
-		for who in faulty {
-			Self::slash_trainer(model, round, &who, Fault::NotRevealed);
-		}
-	}
-
-	fn slash_trainer(model: ModelId, round: RoundIndex, who: &T::AccountId, fault: Fault) {
-		let Some(mut bond) = TrainerBonds::<T>::get(model, who) else {
-			return;
-		};
-		let amount = Self::slash_hold(
-			HoldReason::TrainerBond,
-			who,
-			model,
-			T::TrainerSlash::get() * bond.amount,
-		);
-		bond.amount = bond.amount.saturating_sub(amount);
-		TrainerBonds::<T>::insert(model, who, bond);
-		Self::deposit_event(Event::TrainerSlashed {
-			model,
-			round,
-			trainer: who.clone(),
-			amount,
-			fault,
-		});
-	}
-
-	fn slash_validator(model: ModelId, round: RoundIndex, who: &T::AccountId) {
-		let Some(mut bond) = ValidatorBonds::<T>::get(who) else {
-			return;
-		};
-		let amount = Self::slash_hold(
-			HoldReason::ValidatorBond,
-			who,
-			model,
-			T::ValidatorSlash::get() * bond.amount,
-		);
-		bond.amount = bond.amount.saturating_sub(amount);
-		ValidatorBonds::<T>::insert(who, bond);
-		Self::deposit_event(Event::ValidatorSlashed {
-			model,
-			round,
-			validator: who.clone(),
-			amount,
-			fault: Fault::ContradictingReport,
-		});
-	}
-
-	/// Moves up to `amount` of `who`'s held `reason` funds into the rewards pot and credits
-	/// them to `model`'s pool; returns what was moved.
-	fn slash_hold(
-		reason: HoldReason,
-		who: &T::AccountId,
-		model: ModelId,
-		amount: BalanceOf<T>,
-	) -> BalanceOf<T> {
-		if amount.is_zero() {
-			return amount;
-		}
-		let moved = T::Currency::transfer_on_hold(
-			&reason.into(),
-			who,
-			&T::Rewards::pot(),
-			amount,
-			Precision::BestEffort,
-			Restriction::Free,
-			Fortitude::Force,
-		)
-		.unwrap_or_else(|_| Zero::zero());
-		if !moved.is_zero() {
-			T::Rewards::credit_pool(model, moved);
-		}
-		moved
-	}
-
-	/// Records the finalized version, slashes contradicting validators, settles the accepted
-	/// set and pays the round's rewards.
-	fn finalize(model: ModelId, round: RoundIndex, mut info: RoundInfoOf<T>, model_hash: Digest) {
-		let Some(view) = T::Models::model(model) else {
-			Self::fail(model, round, &mut info, FailReason::ModelRetired);
-			Rounds::<T>::insert(model, round, info);
-			return;
-		};
-		let Some(version) = T::Models::append_version(model, round, model_hash) else {
-			Self::fail(model, round, &mut info, FailReason::ModelRetired);
-			Rounds::<T>::insert(model, round, info);
-			return;
-		};
-		info.phase = RoundPhase::Finalized;
-		info.finalized_hash = Some(model_hash);
-
-		let mut matching: Vec<(T::AccountId, ReportOf<T>)> = Vec::new();
-		for (validator, report) in Reports::<T>::iter_prefix((model, round)) {
-			if report.model_hash == model_hash {
-				matching.push((validator, report));
-			} else {
-				Self::slash_validator(model, round, &validator);
-			}
-		}
-		// Deterministic order regardless of storage iteration order.
-		matching.sort_by(|a, b| a.0.cmp(&b.0));
-		let matching_stake = matching.iter().fold(BalanceOf::<T>::zero(), |acc, (_, r)| {
-			acc.saturating_add(r.stake)
-		});
-
-		let order = UpdateOrder::<T>::get((model, round));
-		let mut trainers = Vec::new();
-		for (index, trainer) in order.iter().enumerate() {
-			let index = index as u32;
-			let accept_stake = matching
-				.iter()
-				.filter(|(_, r)| r.accepted.binary_search(&index).is_ok())
-				.fold(BalanceOf::<T>::zero(), |acc, (_, r)| {
-					acc.saturating_add(r.stake)
-				});
-			// Accepted if the matching reports accepting it hold a strict stake majority.
-			if accept_stake.saturating_mul(2u32.into()) > matching_stake {
-				let scores = matching
-					.iter()
-					.map(|(_, r)| (r.scores.get(index as usize).copied().unwrap_or(0), r.stake))
-					.collect();
-				trainers.push(TrainerScores {
-					trainer: trainer.clone(),
-					scores,
-				});
-			}
-		}
-		let validators: Vec<(T::AccountId, BalanceOf<T>)> =
-			matching.into_iter().map(|(v, r)| (v, r.stake)).collect();
-		let reward = T::Rewards::reward_round(
-			model,
-			round,
-			&view.owner,
-			&info.config,
-			&validators,
-			&trainers,
-		);
-
-		let accepted = trainers.len() as u32;
-		let rejected = info.updates.saturating_sub(accepted);
-		Self::clear_round_scratch(model, round);
-		Rounds::<T>::insert(model, round, info);
-		Self::schedule(model, Self::now().saturating_add(1u32.into()));
-		Self::deposit_event(Event::RoundFinalized {
-			model,
-			round,
-			version,
-			model_hash,
-			accepted,
-			rejected,
-			reward,
-		});
-	}
-
-	/// Sets when `model` needs `on_initialize` next (replacing any earlier entry).
-	fn schedule(model: ModelId, at: BlockNumberFor<T>) {
-		let full = Agenda::<T>::mutate(|agenda| {
-			if let Some(entry) = agenda.iter_mut().find(|(m, _)| *m == model) {
-				entry.1 = at;
-				false
-			} else {
-				agenda.try_push((model, at)).is_err()
-			}
-		});
-		if full {
-			Self::deposit_event(Event::ScheduleFull { model });
-		}
-	}
-
-	fn unschedule(model: ModelId) {
-		Agenda::<T>::mutate(|agenda| agenda.retain(|(m, _)| *m != model));
-	}
-
-	/// Invariants: bonds equal holds; the active set has bonds that are not unbonding; every
-	/// current round exists; update counts match the reveal order.
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use alloc::collections::btree_map::BTreeMap;
-		let mut trainer_totals: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		for (_, who, bond) in TrainerBonds::<T>::iter() {
-			let total = trainer_totals.entry(who).or_insert_with(Zero::zero);
-			*total = total.saturating_add(bond.amount);
-		}
-		for (who, total) in trainer_totals {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::TrainerBond.into(), &who) == total,
-				"trainer hold differs from the sum of its bonds"
-			);
-		}
-		for (who, bond) in ValidatorBonds::<T>::iter() {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::ValidatorBond.into(), &who)
-					== bond.amount,
-				"validator hold differs from its bond"
-			);
-		}
-		for v in ActiveValidators::<T>::get() {
-			let bond = ValidatorBonds::<T>::get(&v).ok_or("active validator without bond")?;
-			ensure!(bond.unbonding_at.is_none(), "active validator is unbonding");
-		}
-		for (model, round) in CurrentRound::<T>::iter() {
-			let info = Rounds::<T>::get(model, round).ok_or("current round missing")?;
-			ensure!(
-				UpdateOrder::<T>::get((model, round)).len() as u32 == info.updates,
-				"update count differs from the reveal order"
-			);
-			ensure!(
-				info.updates <= T::MaxUpdatesPerRound::get(),
-				"round over capacity"
-			);
-		}
-		Ok(())
 	}
 }

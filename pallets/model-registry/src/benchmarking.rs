@@ -1,6 +1,7 @@
 //! Benchmarks of the model registry's calls (FRAME benchmarks v2).
 
 use super::*;
+use fedledger_primitives::traits::ModelStatus;
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;

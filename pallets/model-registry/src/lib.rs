@@ -47,12 +47,24 @@
 //!   [`Error::NotOwner`], [`Error::AlreadyRetired`], [`Error::ArchitectureChanged`]. Event:
 //!   [`Event::ConfigUpdated`].
 //!
+//! Each call's own documentation lists its origin, effects, errors and events.
+//!
 //! ## Invariants (checked by `try_state`)
 //!
 //! - every model's versions `0..=version` exist, each links to its predecessor's hash, and the
 //!   model's `version_hash` is the last one's hash;
 //! - every model id is below [`NextModelId`];
 //! - the deposit held from each owner equals the deposits of their non-retired models.
+//!
+//! ## Code layout
+//!
+//! `lib.rs` holds the configuration, storage, events, errors, hooks and the calls, each of
+//! which hands over to a `do_*` function in `models.rs` (registration and the owner's
+//! lifecycle calls); `versions.rs` is the version chain and the [`ModelProvider`] other
+//! pallets read models through; `invariants.rs` the `try_state` checks; `types.rs` the stored
+//! types; `weights.rs` (generated), `benchmarking.rs`, `mock.rs` and `tests/`.
+//!
+//! [`ModelProvider`]: fedledger_primitives::traits::ModelProvider
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -63,24 +75,26 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+mod invariants;
 #[cfg(test)]
 mod mock;
+mod models;
 #[cfg(test)]
 mod tests;
 mod types;
+mod versions;
 pub mod weights;
 
 use fedledger_primitives::{
-	model::{ConfigError, TrainingConfig},
-	rules::RuleConfigError,
+	model::{Architecture, ModelKind, TrainingConfig},
 	tensor_codec,
-	traits::{ModelActivation, ModelProvider, ModelStatus, ModelView},
+	traits::ModelActivation,
 	Digest, ModelId, RoundIndex, VersionIndex,
 };
-use frame_support::traits::{
-	fungible::{Inspect, InspectHold, MutateHold},
-	tokens::Precision,
-};
+use frame_support::traits::fungible::{Inspect, InspectHold, MutateHold};
+
+/// The target of this pallet's log messages.
+pub(crate) const LOG_TARGET: &str = "runtime::model-registry";
 
 /// The balance type of the currency the deposit is held in.
 pub type BalanceOf<T> =
@@ -235,6 +249,28 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Checks that the constants allow the registry to work.
+		fn integrity_test() {
+			assert!(
+				!T::ModelDeposit::get().is_zero(),
+				"ModelDeposit must be positive: it is what a registration costs, and models \
+				 are never removed from storage"
+			);
+			// The smallest model: logistic regression over one input into two classes.
+			let smallest = Architecture {
+				kind: ModelKind::Logistic,
+				input_dim: 1,
+				classes: 2,
+			}
+			.parameter_count()
+			.expect("the smallest architecture is valid");
+			assert!(
+				T::MaxWeightsLen::get() as usize
+					>= tensor_codec::HEADER_LEN + 4 * smallest as usize,
+				"MaxWeightsLen must fit the initial weights of the smallest model"
+			);
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(
 			_n: BlockNumberFor<T>,
@@ -247,9 +283,40 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Registers a model with its training configuration and initial weights.
 		///
-		/// Origin: any signed account, which becomes the owner. `initial_weights` are the
-		/// version-0 parameters in the canonical tensor codec; only their sha3-256 is stored.
-		/// Holds [`Config::ModelDeposit`]; the first round is scheduled right away.
+		/// `initial_weights` are the version-0 parameters in the canonical tensor codec;
+		/// `validation_set_hash` optionally commits to the validation data validators score
+		/// with.
+		///
+		/// ## Origin
+		///
+		/// Any signed account, which becomes the model's owner.
+		///
+		/// ## Effects
+		///
+		/// Validates the configuration as a whole (architecture, hyper-parameters, schedule,
+		/// reward split, and that the aggregation rule can work with the schedule's
+		/// `min_updates`) and the initial weights (canonical codec, the architecture's
+		/// parameter count). Holds [`Config::ModelDeposit`] from the owner until the model is
+		/// retired, stores the model as `Active` at version 0 (the sha3-256 of the initial
+		/// weights) and schedules its first round. The weights themselves are not stored:
+		/// they stay in the block body, where every node reads them to rebuild version 0.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::InvalidArchitecture`], [`Error::InvalidHyperParams`],
+		///   [`Error::InvalidSchedule`], [`Error::InvalidRewardSplit`],
+		///   [`Error::InvalidRuleParams`], [`Error::RuleNeedsMoreUpdates`]: the configuration
+		///   is invalid;
+		/// - [`Error::MalformedWeights`]: the initial weights are not a canonical tensor;
+		/// - [`Error::WeightsShapeMismatch`]: they do not have the architecture's parameter
+		///   count;
+		/// - [`Error::ModelIdOverflow`]: no model ids are left;
+		/// - [`Error::InsufficientDeposit`]: the owner cannot pay the deposit.
+		///
+		/// ## Events
+		///
+		/// [`Event::ModelRegistered`] (and the round pallet's events when it schedules the
+		/// first round).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::register_model(initial_weights.len() as u32))]
 		pub fn register_model(
@@ -259,119 +326,115 @@ pub mod pallet {
 			validation_set_hash: Option<Digest>,
 		) -> DispatchResult {
 			let owner = ensure_signed(origin)?;
-			let parameter_count = config.validate().map_err(Error::<T>::from)?;
-			// The length check in `validate` already bounds the work by the payload's size.
-			let header = tensor_codec::validate(&initial_weights, u32::MAX)
-				.map_err(|_| Error::<T>::MalformedWeights)?;
-			ensure!(
-				header.param_count == parameter_count,
-				Error::<T>::WeightsShapeMismatch
-			);
-			let initial_hash = tensor_codec::digest(&initial_weights);
-			let model = NextModelId::<T>::get();
-			let next = model.checked_add(1).ok_or(Error::<T>::ModelIdOverflow)?;
-			let deposit = T::ModelDeposit::get();
-			T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)
-				.map_err(|_| Error::<T>::InsufficientDeposit)?;
-
-			let now = frame_system::Pallet::<T>::block_number();
-			Versions::<T>::insert(
-				model,
-				0,
-				VersionRecord {
-					hash: initial_hash,
-					parent: None,
-					round: None,
-					block: now,
-				},
-			);
-			Models::<T>::insert(
-				model,
-				ModelInfo {
-					owner: owner.clone(),
-					status: ModelStatus::Active,
-					config,
-					parameter_count,
-					validation_set_hash,
-					deposit,
-					registered_at: now,
-					version: 0,
-					version_hash: initial_hash,
-				},
-			);
-			NextModelId::<T>::put(next);
-			T::Activation::on_model_activated(model);
-			Self::deposit_event(Event::ModelRegistered {
-				model,
-				owner,
-				parameter_count,
-				initial_hash,
-			});
-			Ok(())
+			Self::do_register_model(owner, config, initial_weights, validation_set_hash)
 		}
 
 		/// Pauses an active model: the round in flight finishes, no new round opens.
 		///
-		/// Origin: the model's owner.
+		/// ## Origin
+		///
+		/// Signed by the model's owner.
+		///
+		/// ## Effects
+		///
+		/// `Active` → `Paused`. Nobody is slashed for the pause: the round in flight runs to
+		/// its end under its snapshot configuration.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownModel`]: no such model;
+		/// - [`Error::NotOwner`]: the caller is not the owner;
+		/// - [`Error::NotActive`]: the model is not active.
+		///
+		/// ## Events
+		///
+		/// [`Event::ModelPaused`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::pause_model())]
 		pub fn pause_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::mutate_owned(&who, model, |info| {
-				ensure!(info.status == ModelStatus::Active, Error::<T>::NotActive);
-				info.status = ModelStatus::Paused;
-				Ok(())
-			})?;
-			Self::deposit_event(Event::ModelPaused { model });
-			Ok(())
+			Self::do_pause_model(who, model)
 		}
 
 		/// Resumes a paused model; its next round is scheduled.
 		///
-		/// Origin: the model's owner.
+		/// ## Origin
+		///
+		/// Signed by the model's owner.
+		///
+		/// ## Effects
+		///
+		/// `Paused` → `Active`, and the round logic is told to schedule the next round
+		/// ([`Config::Activation`]).
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownModel`]: no such model;
+		/// - [`Error::NotOwner`]: the caller is not the owner;
+		/// - [`Error::NotPaused`]: the model is not paused.
+		///
+		/// ## Events
+		///
+		/// [`Event::ModelResumed`].
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::resume_model())]
 		pub fn resume_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::mutate_owned(&who, model, |info| {
-				ensure!(info.status == ModelStatus::Paused, Error::<T>::NotPaused);
-				info.status = ModelStatus::Active;
-				Ok(())
-			})?;
-			T::Activation::on_model_activated(model);
-			Self::deposit_event(Event::ModelResumed { model });
-			Ok(())
+			Self::do_resume_model(who, model)
 		}
 
 		/// Retires a model for good and releases its deposit. The version chain stays.
 		///
-		/// Origin: the model's owner.
+		/// ## Origin
+		///
+		/// Signed by the model's owner.
+		///
+		/// ## Effects
+		///
+		/// Sets the model `Retired` (no round opens again, a round in flight cannot finalize)
+		/// and releases the held deposit to the owner. The model and its versions stay in
+		/// storage.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownModel`]: no such model;
+		/// - [`Error::NotOwner`]: the caller is not the owner;
+		/// - [`Error::AlreadyRetired`]: the model is already retired.
+		///
+		/// ## Events
+		///
+		/// [`Event::ModelRetired`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::retire_model())]
 		pub fn retire_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let deposit = Self::mutate_owned(&who, model, |info| {
-				ensure!(
-					info.status != ModelStatus::Retired,
-					Error::<T>::AlreadyRetired
-				);
-				info.status = ModelStatus::Retired;
-				Ok(info.deposit)
-			})?;
-			T::Currency::release(
-				&HoldReason::ModelDeposit.into(),
-				&who,
-				deposit,
-				Precision::BestEffort,
-			)?;
-			Self::deposit_event(Event::ModelRetired { model });
-			Ok(())
+			Self::do_retire_model(who, model)
 		}
 
 		/// Replaces the training configuration from the next round on. The architecture must
 		/// stay the same.
 		///
-		/// Origin: the model's owner.
+		/// ## Origin
+		///
+		/// Signed by the model's owner.
+		///
+		/// ## Effects
+		///
+		/// Validates `config` as for registration and stores it; the round in flight keeps the
+		/// configuration it snapshot when it opened.
+		///
+		/// ## Errors
+		///
+		/// - as for [`Pallet::register_model`]'s configuration checks;
+		/// - [`Error::UnknownModel`]: no such model;
+		/// - [`Error::NotOwner`]: the caller is not the owner;
+		/// - [`Error::AlreadyRetired`]: the model is retired;
+		/// - [`Error::ArchitectureChanged`]: `config` has another architecture (the version
+		///   chain's weights would no longer fit).
+		///
+		/// ## Events
+		///
+		/// [`Event::ConfigUpdated`].
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::update_config())]
 		pub fn update_config(
@@ -380,136 +443,7 @@ pub mod pallet {
 			config: TrainingConfig<BalanceOf<T>>,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			config.validate().map_err(Error::<T>::from)?;
-			Self::mutate_owned(&who, model, |info| {
-				ensure!(
-					info.status != ModelStatus::Retired,
-					Error::<T>::AlreadyRetired
-				);
-				ensure!(
-					info.config.architecture == config.architecture,
-					Error::<T>::ArchitectureChanged
-				);
-				info.config = config;
-				Ok(())
-			})?;
-			Self::deposit_event(Event::ConfigUpdated { model });
-			Ok(())
+			Self::do_update_config(who, model, config)
 		}
-	}
-}
-
-impl<T: Config> From<ConfigError> for Error<T> {
-	fn from(e: ConfigError) -> Self {
-		match e {
-			ConfigError::BadArchitecture => Error::InvalidArchitecture,
-			ConfigError::BadHyperParams => Error::InvalidHyperParams,
-			ConfigError::BadSchedule => Error::InvalidSchedule,
-			ConfigError::BadRewardSplit => Error::InvalidRewardSplit,
-			ConfigError::Rule(RuleConfigError::TooFewUpdates { .. }) => Error::RuleNeedsMoreUpdates,
-			ConfigError::Rule(_) => Error::InvalidRuleParams,
-		}
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// Applies `f` to `model` if `who` owns it; nothing is written when `f` fails.
-	fn mutate_owned<R>(
-		who: &T::AccountId,
-		model: ModelId,
-		f: impl FnOnce(&mut ModelInfoOf<T>) -> Result<R, frame_support::pallet_prelude::DispatchError>,
-	) -> Result<R, frame_support::pallet_prelude::DispatchError> {
-		Models::<T>::try_mutate(model, |slot| {
-			let info = slot.as_mut().ok_or(Error::<T>::UnknownModel)?;
-			frame_support::ensure!(&info.owner == who, Error::<T>::NotOwner);
-			f(info)
-		})
-	}
-
-	/// Checks the invariants listed in the crate docs.
-	pub fn do_try_state() -> Result<(), frame_support::sp_runtime::TryRuntimeError> {
-		use alloc::collections::btree_map::BTreeMap;
-		use frame_support::ensure;
-		let next = NextModelId::<T>::get();
-		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		for (model, info) in Models::<T>::iter() {
-			ensure!(model < next, "model id at or above NextModelId");
-			let mut parent: Option<Digest> = None;
-			for v in 0..=info.version {
-				let record = Versions::<T>::get(model, v).ok_or("missing version in chain")?;
-				ensure!(
-					record.parent == parent,
-					"version does not link to its parent"
-				);
-				ensure!(
-					(v == 0) == record.round.is_none(),
-					"only version 0 has no round"
-				);
-				parent = Some(record.hash);
-			}
-			ensure!(
-				parent == Some(info.version_hash),
-				"model hash is not the chain head"
-			);
-			ensure!(
-				Versions::<T>::get(model, info.version.saturating_add(1)).is_none(),
-				"version beyond the chain head"
-			);
-			if info.status != ModelStatus::Retired {
-				let d = deposits.entry(info.owner.clone()).or_default();
-				*d += info.deposit;
-			}
-		}
-		for (owner, total) in deposits {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::ModelDeposit.into(), &owner) == total,
-				"held deposit differs from the owner's models' deposits"
-			);
-		}
-		Ok(())
-	}
-}
-
-impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn model(model: ModelId) -> Option<ModelView<T::AccountId, BalanceOf<T>>> {
-		Models::<T>::get(model).map(|info| ModelView {
-			owner: info.owner,
-			status: info.status,
-			config: info.config,
-			parameter_count: info.parameter_count,
-			version: info.version,
-			version_hash: info.version_hash,
-		})
-	}
-
-	fn append_version(model: ModelId, round: RoundIndex, new_hash: Digest) -> Option<VersionIndex> {
-		Models::<T>::mutate(model, |slot| {
-			let info = slot.as_mut()?;
-			if info.status == ModelStatus::Retired {
-				return None;
-			}
-			let version = info.version.checked_add(1)?;
-			let parent = info.version_hash;
-			Versions::<T>::insert(
-				model,
-				version,
-				VersionRecord {
-					hash: new_hash,
-					parent: Some(parent),
-					round: Some(round),
-					block: frame_system::Pallet::<T>::block_number(),
-				},
-			);
-			info.version = version;
-			info.version_hash = new_hash;
-			Pallet::<T>::deposit_event(Event::VersionAppended {
-				model,
-				version,
-				round,
-				hash: new_hash,
-				parent,
-			});
-			Some(version)
-		})
 	}
 }

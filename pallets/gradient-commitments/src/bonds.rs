@@ -1,0 +1,162 @@
+//! Trainer and FL-validator bonds: holding, unbonding and withdrawing them.
+//!
+//! A trainer bonds per model (the hold is the sum over its models); a validator bonds once
+//! and joins [`ActiveValidators`]. Both unbond over [`Config::UnbondingDelay`] so that a fault
+//! in the round in flight can still be slashed (see `slashing.rs`).
+
+use crate::{pallet::*, BalanceOf, Bond};
+use fedledger_primitives::{
+	traits::{ModelProvider, ModelStatus},
+	ModelId,
+};
+use frame_support::{
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+use sp_runtime::traits::{Saturating, Zero};
+
+impl<T: Config> Pallet<T> {
+	/// [`Pallet::bond_trainer`].
+	pub(crate) fn do_bond_trainer(
+		who: T::AccountId,
+		model: ModelId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
+		let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(
+			view.status != ModelStatus::Retired,
+			Error::<T>::UnknownModel
+		);
+		// A first bond starts from zero.
+		let mut bond = TrainerBonds::<T>::get(model, &who).unwrap_or(Bond {
+			amount: Zero::zero(),
+			unbonding_at: None,
+		});
+		ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
+		bond.amount = bond.amount.saturating_add(amount);
+		ensure!(
+			bond.amount >= T::MinTrainerBond::get(),
+			Error::<T>::BondTooSmall
+		);
+		T::Currency::hold(&HoldReason::TrainerBond.into(), &who, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		let total = bond.amount;
+		TrainerBonds::<T>::insert(model, &who, bond);
+		Self::deposit_event(Event::TrainerBonded {
+			model,
+			trainer: who,
+			total,
+		});
+		Ok(())
+	}
+
+	/// [`Pallet::unbond_trainer`].
+	pub(crate) fn do_unbond_trainer(who: T::AccountId, model: ModelId) -> DispatchResult {
+		let at = Self::now().saturating_add(T::UnbondingDelay::get());
+		TrainerBonds::<T>::try_mutate(model, &who, |slot| -> DispatchResult {
+			let bond = slot.as_mut().ok_or(Error::<T>::NotBonded)?;
+			ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
+			bond.unbonding_at = Some(at);
+			Ok(())
+		})?;
+		Self::deposit_event(Event::TrainerUnbonding {
+			model,
+			trainer: who,
+			at,
+		});
+		Ok(())
+	}
+
+	/// [`Pallet::withdraw_trainer_bond`].
+	pub(crate) fn do_withdraw_trainer_bond(who: T::AccountId, model: ModelId) -> DispatchResult {
+		let bond = TrainerBonds::<T>::get(model, &who).ok_or(Error::<T>::NotBonded)?;
+		let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
+		ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
+		T::Currency::release(
+			&HoldReason::TrainerBond.into(),
+			&who,
+			bond.amount,
+			Precision::Exact,
+		)?;
+		TrainerBonds::<T>::remove(model, &who);
+		Self::deposit_event(Event::TrainerWithdrawn {
+			model,
+			trainer: who,
+			amount: bond.amount,
+		});
+		Ok(())
+	}
+
+	/// [`Pallet::register_validator`].
+	pub(crate) fn do_register_validator(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		ensure!(
+			!ValidatorBonds::<T>::contains_key(&who),
+			Error::<T>::AlreadyValidator
+		);
+		ensure!(
+			amount >= T::MinValidatorBond::get(),
+			Error::<T>::BondTooSmall
+		);
+		ActiveValidators::<T>::try_mutate(|set| set.try_push(who.clone()))
+			.map_err(|_| Error::<T>::TooManyValidators)?;
+		T::Currency::hold(&HoldReason::ValidatorBond.into(), &who, amount)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		ValidatorBonds::<T>::insert(
+			&who,
+			Bond {
+				amount,
+				unbonding_at: None,
+			},
+		);
+		Self::deposit_event(Event::ValidatorRegistered {
+			validator: who,
+			bond: amount,
+		});
+		Ok(())
+	}
+
+	/// [`Pallet::unregister_validator`].
+	pub(crate) fn do_unregister_validator(who: T::AccountId) -> DispatchResult {
+		let at = Self::now().saturating_add(T::UnbondingDelay::get());
+		ValidatorBonds::<T>::try_mutate(&who, |slot| -> DispatchResult {
+			let bond = slot.as_mut().ok_or(Error::<T>::NotValidator)?;
+			ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
+			bond.unbonding_at = Some(at);
+			Ok(())
+		})?;
+		ActiveValidators::<T>::mutate(|set| set.retain(|v| v != &who));
+		Self::deposit_event(Event::ValidatorUnbonding { validator: who, at });
+		Ok(())
+	}
+
+	/// [`Pallet::withdraw_validator_bond`].
+	pub(crate) fn do_withdraw_validator_bond(who: T::AccountId) -> DispatchResult {
+		let bond = ValidatorBonds::<T>::get(&who).ok_or(Error::<T>::NotValidator)?;
+		let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
+		ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
+		T::Currency::release(
+			&HoldReason::ValidatorBond.into(),
+			&who,
+			bond.amount,
+			Precision::Exact,
+		)?;
+		ValidatorBonds::<T>::remove(&who);
+		Self::deposit_event(Event::ValidatorWithdrawn {
+			validator: who,
+			amount: bond.amount,
+		});
+		Ok(())
+	}
+
+	/// `who` may commit or submit to `model`'s rounds: bonded, not unbonding, and bonded at
+	/// least [`Config::MinTrainerBond`] (slashes may have taken it below).
+	pub(crate) fn ensure_bonded(model: ModelId, who: &T::AccountId) -> DispatchResult {
+		let bond = TrainerBonds::<T>::get(model, who).ok_or(Error::<T>::NotBonded)?;
+		ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
+		ensure!(
+			bond.amount >= T::MinTrainerBond::get(),
+			Error::<T>::BondTooSmall
+		);
+		Ok(())
+	}
+}

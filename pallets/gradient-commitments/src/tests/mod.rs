@@ -1,0 +1,113 @@
+//! Unit tests of the round protocol: every call's happy path and error paths, phase moves,
+//! quorum, failure and slashing. Split like the pallet's code; the helpers here set up
+//! models, validators and rounds for all of them.
+
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
+use pallet_contribution_rewards::{PendingRewards, Pools, TotalPending};
+use pallet_model_registry::Versions;
+
+mod bonds;
+mod reports;
+mod schedule;
+mod slashing;
+mod updates;
+
+const PARAMS: usize = 10;
+const SALT: [u8; 32] = [3u8; 32];
+
+fn bounded<S: Get<u32>>(v: Vec<u8>) -> BoundedVec<u8, S> {
+	BoundedVec::try_from(v).unwrap()
+}
+
+fn indices(v: &[u32]) -> BoundedVec<u32, <Test as Config>::MaxUpdatesPerRound> {
+	BoundedVec::try_from(v.to_vec()).unwrap()
+}
+
+/// A model with `min_updates`, its pool funded, every trainer bonded and three validators of
+/// stakes 1000, 1000 and 1000 registered; runs to block 2, where round 0 opens.
+fn setup(min_updates: u32) -> ModelId {
+	let model = register_model(config(min_updates), 10_000);
+	for t in TRAINERS {
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(t),
+			model,
+			100
+		));
+	}
+	for v in &VALIDATORS[..3] {
+		assert_ok!(GradientCommitments::register_validator(
+			RuntimeOrigin::signed(*v),
+			1_000
+		));
+	}
+	run_to_block(2);
+	model
+}
+
+fn commit(model: ModelId, who: AccountId, seed: u32) {
+	let p = payload(seed, PARAMS);
+	assert_ok!(GradientCommitments::commit_update(
+		RuntimeOrigin::signed(who),
+		model,
+		0,
+		commitment_of(&p, SALT, who)
+	));
+}
+
+fn reveal(model: ModelId, who: AccountId, seed: u32) -> DispatchResult {
+	GradientCommitments::reveal_update(
+		RuntimeOrigin::signed(who),
+		model,
+		0,
+		bounded(payload(seed, PARAMS)),
+		SALT,
+		100,
+	)
+}
+
+fn report(
+	model: ModelId,
+	who: AccountId,
+	hash: Digest,
+	accepted: &[u32],
+	scores: &[u32],
+) -> DispatchResultWithPostInfo {
+	GradientCommitments::report_aggregate(
+		RuntimeOrigin::signed(who),
+		model,
+		0,
+		hash,
+		indices(accepted),
+		indices(scores),
+	)
+}
+
+fn phase(model: ModelId, round: RoundIndex) -> RoundPhase {
+	Rounds::<Test>::get(model, round).unwrap().phase
+}
+
+fn held_trainer(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::TrainerBond.into(), &who)
+}
+
+/// Round 0 with trainers 10, 11, 12 revealed (in that order) and trainer 13 committed but
+/// silent; runs into the aggregate phase (block 8).
+fn round_in_aggregation() -> ModelId {
+	let model = setup(3);
+	for (i, t) in TRAINERS[..4].iter().enumerate() {
+		commit(model, *t, i as u32);
+	}
+	run_to_block(5);
+	assert_eq!(phase(model, 0), RoundPhase::Reveal);
+	for (i, t) in TRAINERS[..3].iter().enumerate() {
+		assert_ok!(reveal(model, *t, i as u32));
+	}
+	run_to_block(8);
+	assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+	model
+}
+
+fn tensor_codec_digest(p: &[u8]) -> Digest {
+	fedledger_primitives::tensor_codec::digest(p)
+}

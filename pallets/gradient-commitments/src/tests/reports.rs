@@ -1,0 +1,170 @@
+//! Reports, quorum and finalization: rewards and the next round, report errors, failure
+//! without quorum.
+
+use super::*;
+
+#[test]
+fn quorum_finalizes_rewards_and_opens_the_next_round() {
+	new_test_ext().execute_with(|| {
+		let model = round_in_aggregation();
+		let new_hash = [9u8; 32];
+		let info = Rounds::<Test>::get(model, 0).unwrap();
+		assert_eq!((info.updates, info.validator_stake), (3, 3_000));
+		// Trainer 13 committed without revealing: slashed.
+		assert_eq!(TrainerBonds::<Test>::get(model, 13).unwrap().amount, 90);
+		let pool_before = Pools::<Test>::get(model);
+		assert_eq!(pool_before, 10_010);
+
+		// Validator 20 accepts updates 0 and 1, scores them 0.6 / 0.4 / 0.
+		assert_ok!(report(
+			model,
+			20,
+			new_hash,
+			&[0, 1],
+			&[600_000_000, 400_000_000, 0]
+		));
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		// 1000 of 3000 stake is not a quorum; a second matching report (2000 ≥ 2/3) is.
+		assert_ok!(report(
+			model,
+			21,
+			new_hash,
+			&[0, 1],
+			&[600_000_000, 400_000_000, 0]
+		));
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+
+		let v1 = Versions::<Test>::get(model, 1).unwrap();
+		assert_eq!(
+			(v1.hash, v1.parent, v1.round),
+			(new_hash, Some(initial_hash()), Some(0))
+		);
+		System::assert_has_event(
+			Event::RoundFinalized {
+				model,
+				round: 0,
+				version: 1,
+				model_hash: new_hash,
+				accepted: 2,
+				rejected: 1,
+				reward: 1_000,
+			}
+			.into(),
+		);
+		// 1000 released: owner 10 %, validators 20 % by stake, trainers 70 % by score.
+		assert_eq!(PendingRewards::<Test>::get(OWNER), 100);
+		assert_eq!(PendingRewards::<Test>::get(20), 100);
+		assert_eq!(PendingRewards::<Test>::get(21), 100);
+		assert_eq!(PendingRewards::<Test>::get(22), 0);
+		assert_eq!(PendingRewards::<Test>::get(10), 420);
+		assert_eq!(PendingRewards::<Test>::get(11), 280);
+		assert_eq!(
+			PendingRewards::<Test>::get(12),
+			0,
+			"rejected update earns nothing"
+		);
+		assert_eq!(
+			TrainerBonds::<Test>::get(model, 12).unwrap().amount,
+			100,
+			"and is not slashed"
+		);
+		assert_eq!(
+			Pools::<Test>::get(model) + TotalPending::<Test>::get(),
+			pool_before
+		);
+
+		// The next round opens in the next block, from version 1.
+		run_to_block(System::block_number() + 1);
+		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
+		let next = Rounds::<Test>::get(model, 1).unwrap();
+		assert_eq!((next.base_version, next.base_hash), (1, new_hash));
+		assert_ok!(GradientCommitments::do_try_state());
+		assert_ok!(ContributionRewards::do_try_state());
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+#[test]
+fn report_errors_change_nothing() {
+	new_test_ext().execute_with(|| {
+		let model = setup(3);
+		let h = [9u8; 32];
+		assert_noop!(report(model, 20, h, &[], &[]), Error::<Test>::WrongPhase);
+		assert_noop!(
+			GradientCommitments::report_aggregate(
+				RuntimeOrigin::signed(20),
+				model,
+				7,
+				h,
+				indices(&[]),
+				indices(&[])
+			),
+			Error::<Test>::UnknownRound
+		);
+	});
+	new_test_ext().execute_with(|| {
+		let model = round_in_aggregation();
+		let h = [9u8; 32];
+		assert_noop!(
+			report(model, 23, h, &[0], &[1, 1, 1]),
+			Error::<Test>::NotRoundValidator
+		);
+		assert_noop!(
+			report(model, 20, h, &[0], &[1, 1]),
+			Error::<Test>::ScoresLengthMismatch
+		);
+		assert_noop!(
+			report(model, 20, h, &[0], &[1, 1_000_000_001, 1]),
+			Error::<Test>::ScoreOutOfRange
+		);
+		assert_noop!(
+			report(model, 20, h, &[1, 0], &[1, 1, 1]),
+			Error::<Test>::InvalidAcceptedSet
+		);
+		assert_noop!(
+			report(model, 20, h, &[0, 0], &[1, 1, 1]),
+			Error::<Test>::InvalidAcceptedSet
+		);
+		assert_noop!(
+			report(model, 20, h, &[3], &[1, 1, 1]),
+			Error::<Test>::InvalidAcceptedSet
+		);
+		assert_ok!(report(model, 20, h, &[0], &[1, 1, 1]));
+		assert_noop!(
+			report(model, 20, h, &[0], &[1, 1, 1]),
+			Error::<Test>::AlreadyReported
+		);
+	});
+}
+
+#[test]
+fn no_quorum_by_the_deadline_fails_the_round_cleanly() {
+	new_test_ext().execute_with(|| {
+		let model = round_in_aggregation();
+		assert_ok!(report(model, 20, [9u8; 32], &[0], &[1, 1, 1]));
+		assert_ok!(report(model, 21, [8u8; 32], &[0], &[1, 1, 1]));
+		let pool = Pools::<Test>::get(model);
+		run_to_block(11);
+		assert_eq!(phase(model, 0), RoundPhase::Failed);
+		System::assert_has_event(
+			Event::RoundFailed {
+				model,
+				round: 0,
+				reason: FailReason::NoQuorum,
+			}
+			.into(),
+		);
+		assert_eq!(
+			pallet_model_registry::Models::<Test>::get(model)
+				.unwrap()
+				.version,
+			0
+		);
+		assert_eq!(Pools::<Test>::get(model), pool);
+		assert_eq!(TotalPending::<Test>::get(), 0);
+		// Nobody is slashed when nothing finalized.
+		assert_eq!(ValidatorBonds::<Test>::get(21).unwrap().amount, 1_000);
+		run_to_block(12);
+		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
+	});
+}

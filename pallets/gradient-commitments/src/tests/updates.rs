@@ -1,0 +1,258 @@
+//! Update intake: commit and reveal errors, reveal checks (commitment, codec, shape,
+//! copies), buffered submissions and staleness.
+
+use super::*;
+
+#[test]
+fn commit_errors_change_nothing() {
+	new_test_ext().execute_with(|| {
+		let model = setup(3);
+		let c = commitment_of(&payload(0, PARAMS), SALT, 10);
+		assert_noop!(
+			GradientCommitments::commit_update(RuntimeOrigin::signed(10), model, 1, c),
+			Error::<Test>::UnknownRound
+		);
+		assert_noop!(
+			GradientCommitments::commit_update(RuntimeOrigin::signed(POOR), model, 0, c),
+			Error::<Test>::NotBonded
+		);
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(10),
+			model,
+			0,
+			c
+		));
+		assert_noop!(
+			GradientCommitments::commit_update(RuntimeOrigin::signed(10), model, 0, c),
+			Error::<Test>::AlreadyCommitted
+		);
+		assert_ok!(GradientCommitments::unbond_trainer(
+			RuntimeOrigin::signed(11),
+			model
+		));
+		assert_noop!(
+			GradientCommitments::commit_update(RuntimeOrigin::signed(11), model, 0, c),
+			Error::<Test>::Unbonding
+		);
+		run_to_block(5);
+		assert_noop!(
+			GradientCommitments::commit_update(RuntimeOrigin::signed(12), model, 0, c),
+			Error::<Test>::WrongPhase
+		);
+	});
+}
+
+#[test]
+fn reveal_checks_commitment_codec_shape_and_copies() {
+	new_test_ext().execute_with(|| {
+		let model = setup(3);
+		commit(model, 10, 0);
+		// Trainer 11 commits to trainer 10's payload (a copy, with its own salt and account).
+		let copied = payload(0, PARAMS);
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(11),
+			model,
+			0,
+			commitment_of(&copied, SALT, 11)
+		));
+		// Trainer 12 commits to a malformed payload, trainer 13 to a wrong-shape one.
+		let garbage = vec![0xAB; 40];
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(12),
+			model,
+			0,
+			commitment_of(&garbage, SALT, 12)
+		));
+		let short = payload(3, PARAMS - 1);
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(13),
+			model,
+			0,
+			commitment_of(&short, SALT, 13)
+		));
+		assert_noop!(reveal(model, 10, 0), Error::<Test>::WrongPhase);
+		run_to_block(5);
+
+		assert_noop!(reveal(model, 14, 4), Error::<Test>::NotCommitted);
+		assert_noop!(reveal(model, 10, 1), Error::<Test>::CommitmentMismatch);
+		assert_noop!(
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(10),
+				model,
+				0,
+				bounded(payload(0, PARAMS)),
+				SALT,
+				0
+			),
+			Error::<Test>::ZeroSamples
+		);
+		assert_noop!(
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(12),
+				model,
+				0,
+				bounded(garbage),
+				SALT,
+				5
+			),
+			Error::<Test>::MalformedPayload
+		);
+		assert_noop!(
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(13),
+				model,
+				0,
+				bounded(short),
+				SALT,
+				5
+			),
+			Error::<Test>::ShapeMismatch
+		);
+		assert_ok!(reveal(model, 10, 0));
+		System::assert_last_event(
+			Event::UpdateRevealed {
+				model,
+				round: 0,
+				trainer: 10,
+				index: 0,
+				payload_hash: tensor_codec_digest(&payload(0, PARAMS)),
+			}
+			.into(),
+		);
+		assert_noop!(reveal(model, 10, 0), Error::<Test>::AlreadyRevealed);
+		assert_noop!(
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(11),
+				model,
+				0,
+				bounded(copied),
+				SALT,
+				5
+			),
+			Error::<Test>::DuplicatePayload
+		);
+		let record = Updates::<Test>::get((model, 0), 10).unwrap();
+		assert_eq!(
+			(record.block, record.num_samples, record.base_version),
+			(5, 100, 0)
+		);
+		assert_eq!(UpdateOrder::<Test>::get((model, 0)).to_vec(), vec![10]);
+
+		// At the reveal deadline every committed-but-unrevealed trainer is slashed 10 %.
+		run_to_block(8);
+		for t in [11, 12, 13] {
+			assert_eq!(TrainerBonds::<Test>::get(model, t).unwrap().amount, 90);
+			assert_eq!(held_trainer(t), 90);
+		}
+		assert_eq!(TrainerBonds::<Test>::get(model, 10).unwrap().amount, 100);
+		// 10_000 funded + 3 × 10 slashed.
+		assert_eq!(Pools::<Test>::get(model), 10_030);
+		assert_ok!(GradientCommitments::do_try_state());
+		assert_ok!(ContributionRewards::do_try_state());
+	});
+}
+
+#[test]
+fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
+	new_test_ext().execute_with(|| {
+		let mut c = config(2);
+		c.schedule = fedledger_primitives::model::Schedule::BufferedAsync {
+			buffer_size: 3,
+			max_staleness: 2,
+			staleness: fedledger_primitives::rules::StalenessFn::Constant,
+			buffer_blocks: 50,
+			aggregate_blocks: 3,
+			min_updates: 2,
+		};
+		let model = register_model(c, 5_000);
+		for t in TRAINERS {
+			assert_ok!(GradientCommitments::bond_trainer(
+				RuntimeOrigin::signed(t),
+				model,
+				100
+			));
+		}
+		run_to_block(2);
+		assert_eq!(phase(model, 0), RoundPhase::Buffer);
+		let submit = |who: AccountId, base: u32, seed: u32| {
+			GradientCommitments::submit_update(
+				RuntimeOrigin::signed(who),
+				model,
+				0,
+				base,
+				bounded(payload(seed, PARAMS)),
+				10,
+			)
+		};
+		assert_noop!(submit(10, 1, 0), Error::<Test>::FutureVersion);
+		assert_noop!(submit(POOR, 0, 0), Error::<Test>::NotBonded);
+		assert_ok!(submit(10, 0, 0));
+		assert_noop!(submit(10, 0, 1), Error::<Test>::AlreadyRevealed);
+		assert_ok!(submit(11, 0, 1));
+		assert_eq!(phase(model, 0), RoundPhase::Buffer);
+		assert_ok!(submit(12, 0, 2));
+		assert_eq!(
+			phase(model, 0),
+			RoundPhase::Aggregate,
+			"the K-th update closes the buffer"
+		);
+		assert_noop!(submit(13, 0, 3), Error::<Test>::WrongPhase);
+		assert_ok!(GradientCommitments::do_try_state());
+	});
+}
+
+#[test]
+fn stale_updates_are_refused() {
+	new_test_ext().execute_with(|| {
+		let mut c = config(1);
+		c.schedule = fedledger_primitives::model::Schedule::BufferedAsync {
+			buffer_size: 1,
+			max_staleness: 0,
+			staleness: fedledger_primitives::rules::StalenessFn::Constant,
+			buffer_blocks: 50,
+			aggregate_blocks: 3,
+			min_updates: 1,
+		};
+		let model = register_model(c, 5_000);
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(10),
+			model,
+			100
+		));
+		assert_ok!(GradientCommitments::register_validator(
+			RuntimeOrigin::signed(20),
+			1_000
+		));
+		run_to_block(2);
+		assert_ok!(GradientCommitments::submit_update(
+			RuntimeOrigin::signed(10),
+			model,
+			0,
+			0,
+			bounded(payload(0, PARAMS)),
+			10
+		));
+		assert_ok!(GradientCommitments::report_aggregate(
+			RuntimeOrigin::signed(20),
+			model,
+			0,
+			[5u8; 32],
+			indices(&[0]),
+			indices(&[1_000_000_000])
+		));
+		run_to_block(System::block_number() + 1);
+		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
+		// The model is at version 1 now; an update against version 0 is one version stale.
+		assert_noop!(
+			GradientCommitments::submit_update(
+				RuntimeOrigin::signed(10),
+				model,
+				1,
+				0,
+				bounded(payload(1, PARAMS)),
+				10
+			),
+			Error::<Test>::TooStale
+		);
+	});
+}

@@ -1,0 +1,164 @@
+//! Update intake: commitments and reveals (synchronous mode), submissions (buffered mode),
+//! and the checks every update passes before it is recorded.
+
+use crate::{pallet::*, PayloadOf, RoundInfoOf, RoundPhase, UpdateRecord, LOG_TARGET};
+use codec::Encode;
+use fedledger_primitives::{
+	model::Schedule, tensor_codec, Digest, ModelId, RoundIndex, VersionIndex,
+};
+use frame_support::pallet_prelude::*;
+
+impl<T: Config> Pallet<T> {
+	/// [`Pallet::commit_update`].
+	pub(crate) fn do_commit_update(
+		who: T::AccountId,
+		model: ModelId,
+		round: RoundIndex,
+		commitment: Digest,
+	) -> DispatchResult {
+		let mut info = Self::current_round_in(model, round, RoundPhase::Commit)?;
+		Self::ensure_bonded(model, &who)?;
+		ensure!(
+			!Commitments::<T>::contains_key((model, round), &who),
+			Error::<T>::AlreadyCommitted
+		);
+		ensure!(
+			info.commits < T::MaxUpdatesPerRound::get(),
+			Error::<T>::RoundFull
+		);
+		info.commits += 1;
+		Commitments::<T>::insert((model, round), &who, commitment);
+		Rounds::<T>::insert(model, round, info);
+		Self::deposit_event(Event::UpdateCommitted {
+			model,
+			round,
+			trainer: who,
+		});
+		Ok(())
+	}
+
+	/// [`Pallet::reveal_update`].
+	pub(crate) fn do_reveal_update(
+		who: T::AccountId,
+		model: ModelId,
+		round: RoundIndex,
+		payload: PayloadOf<T>,
+		salt: [u8; 32],
+		num_samples: u32,
+	) -> DispatchResult {
+		let info = Self::current_round_in(model, round, RoundPhase::Reveal)?;
+		let commitment =
+			Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
+		ensure!(
+			!Updates::<T>::contains_key((model, round), &who),
+			Error::<T>::AlreadyRevealed
+		);
+		ensure!(
+			tensor_codec::commitment(&payload, &salt, &who.encode()) == commitment,
+			Error::<T>::CommitmentMismatch
+		);
+		let base_version = info.base_version;
+		Self::accept_update(model, round, info, who, &payload, num_samples, base_version)
+	}
+
+	/// [`Pallet::submit_update`].
+	pub(crate) fn do_submit_update(
+		who: T::AccountId,
+		model: ModelId,
+		round: RoundIndex,
+		base_version: VersionIndex,
+		payload: PayloadOf<T>,
+		num_samples: u32,
+	) -> DispatchResult {
+		let info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
+		Self::ensure_bonded(model, &who)?;
+		ensure!(
+			!Updates::<T>::contains_key((model, round), &who),
+			Error::<T>::AlreadyRevealed
+		);
+		ensure!(
+			info.updates < T::MaxUpdatesPerRound::get(),
+			Error::<T>::RoundFull
+		);
+		ensure!(base_version <= info.base_version, Error::<T>::FutureVersion);
+		if let Schedule::BufferedAsync { max_staleness, .. } = info.config.schedule {
+			ensure!(
+				info.base_version - base_version <= max_staleness,
+				Error::<T>::TooStale
+			);
+		}
+		Self::accept_update(model, round, info, who, &payload, num_samples, base_version)
+	}
+
+	/// Checks an update payload and records it (shared by reveal and submit); the update that
+	/// fills a buffered round's buffer starts its aggregation.
+	fn accept_update(
+		model: ModelId,
+		round: RoundIndex,
+		mut info: RoundInfoOf<T>,
+		who: T::AccountId,
+		payload: &[u8],
+		num_samples: u32,
+		base_version: VersionIndex,
+	) -> DispatchResult {
+		ensure!(num_samples > 0, Error::<T>::ZeroSamples);
+		let header =
+			tensor_codec::validate(payload, info.parameter_count).map_err(|e| match e {
+				tensor_codec::CodecError::TooManyParams { .. } => Error::<T>::ShapeMismatch,
+				_ => Error::<T>::MalformedPayload,
+			})?;
+		ensure!(
+			header.param_count == info.parameter_count,
+			Error::<T>::ShapeMismatch
+		);
+		let payload_hash = tensor_codec::digest(payload);
+		ensure!(
+			!SeenPayloads::<T>::contains_key((model, round), payload_hash),
+			Error::<T>::DuplicatePayload
+		);
+		let index = info.updates;
+		UpdateOrder::<T>::try_mutate((model, round), |order| order.try_push(who.clone()))
+			.map_err(|_| Error::<T>::RoundFull)?;
+		SeenPayloads::<T>::insert((model, round), payload_hash, ());
+		// Validators find the payload in the block body by this index. A call always runs
+		// inside an extrinsic on chain; outside one (a dispatch from a hook, tests and
+		// benchmarks) the index 0 is recorded, and validators will not find the payload there.
+		let extrinsic_index = frame_system::Pallet::<T>::extrinsic_index().unwrap_or_else(|| {
+			log::error!(
+				target: LOG_TARGET,
+				"model {model} round {round}: update recorded outside an extrinsic, \
+				 with extrinsic index 0",
+			);
+			0
+		});
+		Updates::<T>::insert(
+			(model, round),
+			&who,
+			UpdateRecord {
+				payload_hash,
+				block: Self::now(),
+				extrinsic_index,
+				num_samples,
+				base_version,
+			},
+		);
+		info.updates += 1;
+		let buffer_full = matches!(
+			info.config.schedule,
+			Schedule::BufferedAsync { buffer_size, .. } if info.updates >= buffer_size
+		);
+		Self::deposit_event(Event::UpdateRevealed {
+			model,
+			round,
+			trainer: who,
+			index,
+			payload_hash,
+		});
+		if buffer_full {
+			let at = Self::start_aggregation(model, round, &mut info);
+			Self::schedule(model, at);
+		}
+		Rounds::<T>::insert(model, round, info);
+		Ok(())
+	}
+}

@@ -1,0 +1,178 @@
+//! Registration and the owner's lifecycle calls: pause, resume, retire, reconfigure.
+
+use crate::{
+	pallet::*, BalanceOf, InitialWeightsOf, ModelInfo, ModelInfoOf, VersionRecord, LOG_TARGET,
+};
+use fedledger_primitives::{
+	model::{ConfigError, TrainingConfig},
+	rules::RuleConfigError,
+	tensor_codec,
+	traits::{ModelActivation, ModelStatus},
+	Digest, ModelId,
+};
+use frame_support::{
+	defensive,
+	pallet_prelude::*,
+	traits::{fungible::MutateHold, tokens::Precision},
+};
+
+impl<T: Config> From<ConfigError> for Error<T> {
+	fn from(e: ConfigError) -> Self {
+		match e {
+			ConfigError::BadArchitecture => Error::InvalidArchitecture,
+			ConfigError::BadHyperParams => Error::InvalidHyperParams,
+			ConfigError::BadSchedule => Error::InvalidSchedule,
+			ConfigError::BadRewardSplit => Error::InvalidRewardSplit,
+			ConfigError::Rule(RuleConfigError::TooFewUpdates { .. }) => Error::RuleNeedsMoreUpdates,
+			ConfigError::Rule(_) => Error::InvalidRuleParams,
+		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// [`Pallet::register_model`].
+	pub(crate) fn do_register_model(
+		owner: T::AccountId,
+		config: TrainingConfig<BalanceOf<T>>,
+		initial_weights: InitialWeightsOf<T>,
+		validation_set_hash: Option<Digest>,
+	) -> DispatchResult {
+		let parameter_count = config.validate().map_err(Error::<T>::from)?;
+		// The length check in `validate` already bounds the work by the payload's size.
+		let header = tensor_codec::validate(&initial_weights, u32::MAX)
+			.map_err(|_| Error::<T>::MalformedWeights)?;
+		ensure!(
+			header.param_count == parameter_count,
+			Error::<T>::WeightsShapeMismatch
+		);
+		let initial_hash = tensor_codec::digest(&initial_weights);
+		let model = NextModelId::<T>::get();
+		let next = model.checked_add(1).ok_or(Error::<T>::ModelIdOverflow)?;
+		let deposit = T::ModelDeposit::get();
+		T::Currency::hold(&HoldReason::ModelDeposit.into(), &owner, deposit)
+			.map_err(|_| Error::<T>::InsufficientDeposit)?;
+
+		let now = frame_system::Pallet::<T>::block_number();
+		Versions::<T>::insert(
+			model,
+			0,
+			VersionRecord {
+				hash: initial_hash,
+				parent: None,
+				round: None,
+				block: now,
+			},
+		);
+		Models::<T>::insert(
+			model,
+			ModelInfo {
+				owner: owner.clone(),
+				status: ModelStatus::Active,
+				config,
+				parameter_count,
+				validation_set_hash,
+				deposit,
+				registered_at: now,
+				version: 0,
+				version_hash: initial_hash,
+			},
+		);
+		NextModelId::<T>::put(next);
+		T::Activation::on_model_activated(model);
+		Self::deposit_event(Event::ModelRegistered {
+			model,
+			owner,
+			parameter_count,
+			initial_hash,
+		});
+		Ok(())
+	}
+
+	/// [`Pallet::pause_model`].
+	pub(crate) fn do_pause_model(who: T::AccountId, model: ModelId) -> DispatchResult {
+		Self::mutate_owned(&who, model, |info| {
+			ensure!(info.status == ModelStatus::Active, Error::<T>::NotActive);
+			info.status = ModelStatus::Paused;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::ModelPaused { model });
+		Ok(())
+	}
+
+	/// [`Pallet::resume_model`].
+	pub(crate) fn do_resume_model(who: T::AccountId, model: ModelId) -> DispatchResult {
+		Self::mutate_owned(&who, model, |info| {
+			ensure!(info.status == ModelStatus::Paused, Error::<T>::NotPaused);
+			info.status = ModelStatus::Active;
+			Ok(())
+		})?;
+		T::Activation::on_model_activated(model);
+		Self::deposit_event(Event::ModelResumed { model });
+		Ok(())
+	}
+
+	/// [`Pallet::retire_model`].
+	pub(crate) fn do_retire_model(who: T::AccountId, model: ModelId) -> DispatchResult {
+		let deposit = Self::mutate_owned(&who, model, |info| {
+			ensure!(
+				info.status != ModelStatus::Retired,
+				Error::<T>::AlreadyRetired
+			);
+			info.status = ModelStatus::Retired;
+			Ok(info.deposit)
+		})?;
+		let released = T::Currency::release(
+			&HoldReason::ModelDeposit.into(),
+			&who,
+			deposit,
+			Precision::BestEffort,
+		)?;
+		// Only this pallet holds `ModelDeposit`, and it holds each live model's deposit in full
+		// (a `try_state` invariant), so the whole deposit is released.
+		if released != deposit {
+			log::error!(
+				target: LOG_TARGET,
+				"model {model}: released {released:?} of its {deposit:?} deposit",
+			);
+			defensive!("a live model's deposit is held in full");
+		}
+		Self::deposit_event(Event::ModelRetired { model });
+		Ok(())
+	}
+
+	/// [`Pallet::update_config`].
+	pub(crate) fn do_update_config(
+		who: T::AccountId,
+		model: ModelId,
+		config: TrainingConfig<BalanceOf<T>>,
+	) -> DispatchResult {
+		config.validate().map_err(Error::<T>::from)?;
+		Self::mutate_owned(&who, model, |info| {
+			ensure!(
+				info.status != ModelStatus::Retired,
+				Error::<T>::AlreadyRetired
+			);
+			ensure!(
+				info.config.architecture == config.architecture,
+				Error::<T>::ArchitectureChanged
+			);
+			info.config = config;
+			Ok(())
+		})?;
+		Self::deposit_event(Event::ConfigUpdated { model });
+		Ok(())
+	}
+
+	/// Applies `f` to `model` if `who` owns it; nothing is written when `f` fails.
+	fn mutate_owned<R>(
+		who: &T::AccountId,
+		model: ModelId,
+		f: impl FnOnce(&mut ModelInfoOf<T>) -> Result<R, DispatchError>,
+	) -> Result<R, DispatchError> {
+		Models::<T>::try_mutate(model, |slot| {
+			let info = slot.as_mut().ok_or(Error::<T>::UnknownModel)?;
+			ensure!(&info.owner == who, Error::<T>::NotOwner);
+			f(info)
+		})
+	}
+}
