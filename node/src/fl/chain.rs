@@ -340,7 +340,14 @@ where
 			.ok_or_else(|| ChainError::Keystore("no `fedl` key in the keystore".into()))?;
 		let best = self.client.info().best_hash;
 		let version = Core::version(&*self.client.runtime_api(), best).map_err(api_err)?;
-		tx::sign(&self.keystore, public, call, nonce, &version, self.genesis)
+		tx::sign(
+			&self.keystore,
+			public,
+			call,
+			nonce,
+			(version.spec_version, version.transaction_version),
+			self.genesis,
+		)
 	}
 
 	fn submit(&self, tx: &SignedTx) -> Result<(), ChainError> {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::FlArgs;
 use fedledger_ml::data::{load_fashion_mnist, partition, Split};
-use fedledger_worker::{Attack, TrainerSetup, LOG_TARGET};
+use fedledger_worker::{TrainerSetup, LOG_TARGET};
 
 /// Loads the trainer's shard: shard `index` of a Dirichlet(α) split of the training set.
 pub fn load_trainer(args: &FlArgs, dir: &Path) -> Result<TrainerSetup, String> {
@@ -22,7 +22,7 @@ pub fn load_trainer(args: &FlArgs, dir: &Path) -> Result<TrainerSetup, String> {
 	#[cfg(feature = "attacks")]
 	let attack = args.fl_attack;
 	#[cfg(not(feature = "attacks"))]
-	let attack: Option<Attack> = None;
+	let attack: Option<fedledger_worker::Attack> = None;
 	log::info!(
 		target: LOG_TARGET,
 		"trainer data: shard {}/{} of {} ({} samples, classes {:?}){}",

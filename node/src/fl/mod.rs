@@ -33,7 +33,6 @@ use sp_api::{Core, ProvideRuntimeApi};
 use sp_blockchain::HeaderBackend;
 use sp_core::crypto::KeyTypeId;
 use sp_keystore::KeystorePtr;
-use sp_runtime::traits::Get;
 use substrate_frame_rpc_system::AccountNonceApi;
 
 /// Key type of the FL identity in the keystore (sr25519).

@@ -5,7 +5,6 @@
 
 use codec::Encode;
 use fedledger_runtime::{AccountId, RuntimeCall, UncheckedExtrinsic};
-use sp_api::RuntimeVersion;
 use sp_core::{sr25519, H256};
 use sp_keystore::KeystorePtr;
 use sp_runtime::{traits::Get, MultiAddress, MultiSignature};
@@ -13,22 +12,22 @@ use sp_runtime::{traits::Get, MultiAddress, MultiSignature};
 use super::FL_KEY_TYPE;
 use fedledger_worker::{ChainError, FlCall, SignedTx};
 
-/// Signs `call` as an immortal extrinsic with `nonce` for the runtime `version` of the chain
-/// with `genesis`.
+/// Signs `call` as an immortal extrinsic with `nonce` for the chain with `genesis` at its
+/// runtime's `spec_version` and `transaction_version`.
 pub fn sign(
 	keystore: &KeystorePtr,
 	public: sr25519::Public,
 	call: &FlCall,
 	nonce: u32,
-	version: &RuntimeVersion,
+	(spec_version, transaction_version): (u32, u32),
 	genesis: H256,
 ) -> Result<SignedTx, ChainError> {
 	let call = runtime_call(call)?;
 	let payload = fedledger_runtime::immortal_signed_payload(
 		call,
 		nonce,
-		version.spec_version,
-		version.transaction_version,
+		spec_version,
+		transaction_version,
 		genesis,
 	);
 	let signature = payload
