@@ -6,8 +6,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
 python3 -c 'import numpy' 2>/dev/null || { echo "numpy missing: pip install numpy threadpoolctl" >&2; exit 1; }
+. scripts/env.sh   # the one persistent target directory
 cargo build --release -q -p fedledger-benchmarks --bin agg-timings
-target_dir="${CARGO_TARGET_DIR:-$PWD/target}"
+target_dir="$CARGO_TARGET_DIR"
 # Some images set OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds; they slow a
 # current numpy, so this one command runs without them (the kernel used is printed).
 exec env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE \

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+. "$ROOT/scripts/env.sh"   # the one persistent target directory
 DATA_DIR=${DATA_DIR:-/usr/share/datasets/fashion-mnist}
 OUT=${OUT:-$CARGO_TARGET_DIR/fedledger-results}
 ROUNDS=${ROUNDS:-20}

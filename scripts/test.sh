@@ -8,11 +8,11 @@ cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all --check
 
-echo "== build the node, its attacking test variant and fedledger-sim (release)"
+echo "== build the node, its attacking test variant, fedledger-sim and every test (release)"
 bash scripts/build.sh
 
-echo "== cargo test (release, every crate but the node binary, which the end-to-end tests cover)"
-cargo test --release --locked --workspace --exclude fedledger-node
+echo "== cargo test (release, the whole workspace: the build above compiled it all)"
+cargo test --release --locked --workspace
 
 echo "== pallet benchmarks, run as tests in the pallets' mock runtimes"
 cargo test --release --locked -p pallet-model-registry -p pallet-gradient-commitments \
