@@ -11,8 +11,10 @@
 //! [`CHAIN_SERVER_LR`] (1.0), with which the step is bit-identical to a step without it.
 //!
 //! * **Bucketing seed**: from the round context and the payload hashes
-//!   ([`RoundInputs::bucket_seed`]); the hashes are on chain and fixed only after every
-//!   commitment, so no trainer can steer its bucket.
+//!   ([`RoundInputs::bucket_seed`]), so every node draws the same buckets. The payloads are
+//!   the trainers' own choice (as is whether to reveal at all), so this seed is not
+//!   independent of the inputs, as the bucketing analysis assumes; a seed from randomness
+//!   fixed after the reveal deadline would be.
 //! * **Sample weights**: declared sample count (0 counts as 1) times the staleness discount
 //!   ([`RoundInputs::sample_weights`]); the rules decide whether they use them.
 //! * **Step**: `base + s·delta` with `s = server_lr × mean staleness discount` (FedBuff; 1 in
