@@ -11,6 +11,34 @@ use scale_info::TypeInfo;
 /// Largest number of hidden layers an MLP may have.
 pub const MAX_HIDDEN_LAYERS: usize = 2;
 
+// Bounds on what one model may cost every node. Every trainer trains it, every validator
+// aggregates its updates and every full node rebuilds its versions, so a registration that is
+// too large or too expensive would stall them all: the registry refuses it.
+
+/// Largest parameter count of a model: a dense f32 update or version (4 bytes a parameter
+/// plus the codec's 32-byte header) then fits exactly in the runtime's 512 KiB payload and
+/// initial-weights bounds, so every admissible model's updates can be revealed and its initial
+/// weights registered dense. `(512 · 1024 − 32) / 4`; the runtime checks the fit at compile time.
+pub const MAX_PARAMETERS: u32 = 131_064;
+
+/// Widest hidden layer of an MLP. The parameter bound alone would admit one layer of ~32,000
+/// units on a 1-feature input; this keeps the per-sample cost of a forward pass in line with
+/// its parameter count.
+pub const MAX_HIDDEN_WIDTH: u32 = 4_096;
+
+/// Most local epochs per round. Local training must end within a commit window of a few
+/// blocks on an ordinary machine; FedAvg's experiments use 1–20.
+pub const MAX_LOCAL_EPOCHS: u16 = 20;
+
+/// Largest mini-batch: a batch of activations for the widest admissible layer stays within a
+/// few tens of MiB.
+pub const MAX_BATCH_SIZE: u32 = 4_096;
+
+/// Largest `max_staleness` of a buffered asynchronous model, in versions. FedBuff and FedAsync
+/// discount or drop updates a few versions old; an unbounded window only keeps ancient base
+/// versions alive in every worker.
+pub const MAX_STALENESS: u32 = 64;
+
 /// The network trained by a model.
 #[derive(
 	Clone,
@@ -298,6 +326,14 @@ pub enum ConfigError {
 	BadRewardSplit,
 	/// The aggregation rule cannot work with the schedule's minimum update count.
 	Rule(RuleConfigError),
+	/// More than [`MAX_PARAMETERS`] parameters.
+	TooManyParameters,
+	/// A hidden layer wider than [`MAX_HIDDEN_WIDTH`].
+	HiddenLayerTooWide,
+	/// More than [`MAX_LOCAL_EPOCHS`] local epochs or a batch larger than [`MAX_BATCH_SIZE`].
+	TooMuchLocalWork,
+	/// A buffered-async `max_staleness` above [`MAX_STALENESS`].
+	StalenessTooLarge,
 }
 
 impl<Balance> TrainingConfig<Balance> {
@@ -348,6 +384,14 @@ impl<Balance> TrainingConfig<Balance> {
 			.architecture
 			.parameter_count()
 			.ok_or(ConfigError::BadArchitecture)?;
+		if params > MAX_PARAMETERS {
+			return Err(ConfigError::TooManyParameters);
+		}
+		if let ModelKind::Mlp { hidden } = &self.architecture.kind {
+			if hidden.iter().any(|&w| w > MAX_HIDDEN_WIDTH) {
+				return Err(ConfigError::HiddenLayerTooWide);
+			}
+		}
 		let hp = &self.hyper_params;
 		if hp.local_epochs == 0
 			|| hp.batch_size == 0
@@ -355,6 +399,14 @@ impl<Balance> TrainingConfig<Balance> {
 			|| hp.dp.is_some_and(|dp| dp.clip == 0)
 		{
 			return Err(ConfigError::BadHyperParams);
+		}
+		if hp.local_epochs > MAX_LOCAL_EPOCHS || hp.batch_size > MAX_BATCH_SIZE {
+			return Err(ConfigError::TooMuchLocalWork);
+		}
+		if let Schedule::BufferedAsync { max_staleness, .. } = self.schedule {
+			if max_staleness > MAX_STALENESS {
+				return Err(ConfigError::StalenessTooLarge);
+			}
 		}
 		let schedule_ok = match self.schedule {
 			Schedule::Sync {
@@ -483,6 +535,94 @@ mod tests {
 		assert_eq!(
 			config(AggregationRule::FedAvg, 0).validate(),
 			Err(ConfigError::BadSchedule)
+		);
+	}
+
+	/// A hostile owner's configurations (issue #11): each bound is enforced, and the bound
+	/// itself is accepted.
+	#[test]
+	fn compute_bounds_are_enforced_at_the_bound() {
+		use crate::rules::MAX_RULE_ITERATIONS;
+		let base = || config(AggregationRule::FedAvg, 3);
+		let with = |f: &dyn Fn(&mut TrainingConfig<u128>)| {
+			let mut c = base();
+			f(&mut c);
+			c.validate()
+		};
+		// Parameters: one hidden layer of h units on 784 inputs has 795·h + 10 parameters.
+		let widest_fitting = (MAX_PARAMETERS - 10) / 795;
+		assert!(with(&|c| c.architecture.kind = ModelKind::Mlp {
+			hidden: [widest_fitting, 0]
+		})
+		.is_ok());
+		assert_eq!(
+			with(&|c| c.architecture.kind = ModelKind::Mlp {
+				hidden: [widest_fitting + 1, 0]
+			}),
+			Err(ConfigError::TooManyParameters)
+		);
+		assert_eq!(
+			with(&|c| c.architecture.kind = ModelKind::Mlp {
+				hidden: [5_000_000, 0]
+			}),
+			Err(ConfigError::TooManyParameters)
+		);
+		assert_eq!(
+			with(&|c| {
+				c.architecture.input_dim = 1;
+				c.architecture.kind = ModelKind::Mlp {
+					hidden: [MAX_HIDDEN_WIDTH + 1, 0],
+				};
+			}),
+			Err(ConfigError::HiddenLayerTooWide)
+		);
+		assert!(with(&|c| {
+			c.architecture.input_dim = 1;
+			c.architecture.kind = ModelKind::Mlp {
+				hidden: [MAX_HIDDEN_WIDTH, 0],
+			};
+		})
+		.is_ok());
+		// Local work.
+		assert!(with(&|c| c.hyper_params.local_epochs = MAX_LOCAL_EPOCHS).is_ok());
+		assert_eq!(
+			with(&|c| c.hyper_params.local_epochs = MAX_LOCAL_EPOCHS + 1),
+			Err(ConfigError::TooMuchLocalWork)
+		);
+		assert!(with(&|c| c.hyper_params.batch_size = MAX_BATCH_SIZE).is_ok());
+		assert_eq!(
+			with(&|c| c.hyper_params.batch_size = MAX_BATCH_SIZE + 1),
+			Err(ConfigError::TooMuchLocalWork)
+		);
+		// Rule iterations.
+		let gm = |iters| {
+			let mut c = base();
+			c.aggregation =
+				AggregationSpec::plain(AggregationRule::GeometricMedian { iters, eps: 1 });
+			c.validate()
+		};
+		assert!(gm(MAX_RULE_ITERATIONS).is_ok());
+		assert_eq!(
+			gm(u32::MAX),
+			Err(ConfigError::Rule(RuleConfigError::TooManyIterations))
+		);
+		// Staleness window.
+		let stale = |max_staleness| {
+			let mut c = base();
+			c.schedule = Schedule::BufferedAsync {
+				buffer_size: 3,
+				max_staleness,
+				staleness: crate::rules::StalenessFn::Constant,
+				buffer_blocks: 4,
+				aggregate_blocks: 4,
+				min_updates: 3,
+			};
+			c.validate()
+		};
+		assert!(stale(MAX_STALENESS).is_ok());
+		assert_eq!(
+			stale(MAX_STALENESS + 1),
+			Err(ConfigError::StalenessTooLarge)
 		);
 	}
 }

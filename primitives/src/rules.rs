@@ -162,6 +162,13 @@ pub enum StalenessFn {
 	},
 }
 
+/// Most iterations an iterative rule (geometric median, centered clipping) may run. Every
+/// validator and every full node runs them over every update of every round, so the registry
+/// must bound them: smoothed Weiszfeld converges in a handful of iterations (RFA uses 3–8) and
+/// centered clipping's analysis needs a few, so 100 leaves ample room while keeping one
+/// round's aggregation of [`crate::model::MAX_PARAMETERS`]-parameter updates to seconds.
+pub const MAX_RULE_ITERATIONS: u32 = 100;
+
 /// Why a rule configuration is invalid.
 #[derive(
 	Clone,
@@ -193,6 +200,9 @@ pub enum RuleConfigError {
 		/// Updates (or buckets) available.
 		available: u32,
 	},
+	/// An iterative rule asks for more than [`MAX_RULE_ITERATIONS`] iterations (appended last,
+	/// so the encoding of the other variants is unchanged).
+	TooManyIterations,
 }
 
 impl core::fmt::Display for RuleConfigError {
@@ -202,6 +212,9 @@ impl core::fmt::Display for RuleConfigError {
 			Self::TrimTooLarge => write!(f, "trimmed-mean beta must be below 50%"),
 			Self::ZeroSelection => write!(f, "multi-krum m must be at least 1"),
 			Self::ZeroIterations => write!(f, "iteration count must be at least 1"),
+			Self::TooManyIterations => {
+				write!(f, "iteration count must be at most {MAX_RULE_ITERATIONS}")
+			}
 			Self::ZeroParameter => write!(f, "eps, tau and max_norm must be positive"),
 			Self::TooFewUpdates {
 				required,
@@ -253,6 +266,11 @@ impl AggregationRule {
 			Self::MultiKrum { m: 0, .. } => Err(RuleConfigError::ZeroSelection),
 			Self::GeometricMedian { iters: 0, .. } | Self::CenteredClipping { iters: 0, .. } => {
 				Err(RuleConfigError::ZeroIterations)
+			}
+			Self::GeometricMedian { iters, .. } | Self::CenteredClipping { iters, .. }
+				if iters > MAX_RULE_ITERATIONS =>
+			{
+				Err(RuleConfigError::TooManyIterations)
 			}
 			Self::GeometricMedian { eps: 0, .. }
 			| Self::CenteredClipping { tau: 0, .. }

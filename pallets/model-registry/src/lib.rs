@@ -245,6 +245,22 @@ pub mod pallet {
 		MalformedWeights,
 		/// The initial weights do not have the architecture's parameter count.
 		WeightsShapeMismatch,
+		/// The architecture has more than `fedledger_primitives::model::MAX_PARAMETERS`
+		/// parameters: its dense updates would not fit a payload.
+		TooManyParameters,
+		/// A hidden layer is wider than `fedledger_primitives::model::MAX_HIDDEN_WIDTH`.
+		HiddenLayerTooWide,
+		/// More local epochs than `MAX_LOCAL_EPOCHS` or a batch larger than `MAX_BATCH_SIZE`
+		/// (`fedledger_primitives::model`): every trainer would run it each round.
+		TooMuchLocalWork,
+		/// A buffered-async `max_staleness` above `fedledger_primitives::model::MAX_STALENESS`.
+		StalenessTooLarge,
+		/// An iterative rule asks for more iterations than
+		/// `fedledger_primitives::rules::MAX_RULE_ITERATIONS`: every validator runs them.
+		TooManyRuleIterations,
+		/// The initial weights use the sparse codec. They must be dense, so that their size is
+		/// what the parameter count claims.
+		SparseInitialWeights,
 	}
 
 	#[pallet::hooks]
@@ -307,7 +323,12 @@ pub mod pallet {
 		///   [`Error::InvalidSchedule`], [`Error::InvalidRewardSplit`],
 		///   [`Error::InvalidRuleParams`], [`Error::RuleNeedsMoreUpdates`]: the configuration
 		///   is invalid;
+		/// - [`Error::TooManyParameters`], [`Error::HiddenLayerTooWide`],
+		///   [`Error::TooMuchLocalWork`], [`Error::StalenessTooLarge`],
+		///   [`Error::TooManyRuleIterations`]: the model would cost every node more than the
+		///   bounds in `fedledger_primitives` allow;
 		/// - [`Error::MalformedWeights`]: the initial weights are not a canonical tensor;
+		/// - [`Error::SparseInitialWeights`]: they are not dense;
 		/// - [`Error::WeightsShapeMismatch`]: they do not have the architecture's parameter
 		///   count;
 		/// - [`Error::ModelIdOverflow`]: no model ids are left;

@@ -24,7 +24,12 @@ impl<T: Config> From<ConfigError> for Error<T> {
 			ConfigError::BadSchedule => Error::InvalidSchedule,
 			ConfigError::BadRewardSplit => Error::InvalidRewardSplit,
 			ConfigError::Rule(RuleConfigError::TooFewUpdates { .. }) => Error::RuleNeedsMoreUpdates,
+			ConfigError::Rule(RuleConfigError::TooManyIterations) => Error::TooManyRuleIterations,
 			ConfigError::Rule(_) => Error::InvalidRuleParams,
+			ConfigError::TooManyParameters => Error::TooManyParameters,
+			ConfigError::HiddenLayerTooWide => Error::HiddenLayerTooWide,
+			ConfigError::TooMuchLocalWork => Error::TooMuchLocalWork,
+			ConfigError::StalenessTooLarge => Error::StalenessTooLarge,
 		}
 	}
 }
@@ -41,6 +46,10 @@ impl<T: Config> Pallet<T> {
 		// The length check in `validate` already bounds the work by the payload's size.
 		let header = tensor_codec::validate(&initial_weights, u32::MAX)
 			.map_err(|_| Error::<T>::MalformedWeights)?;
+		ensure!(
+			header.kind != tensor_codec::CodecKind::TopKSparse,
+			Error::<T>::SparseInitialWeights
+		);
 		ensure!(
 			header.param_count == parameter_count,
 			Error::<T>::WeightsShapeMismatch

@@ -150,6 +150,14 @@ parameter_types! {
 /// Largest update payload: an MLP 784-128-10 in f32 (101 770 parameters) is ~398 KiB.
 pub const MAX_PAYLOAD_LEN: u32 = 512 * 1024;
 
+// The largest model the registry admits has a dense f32 payload within this bound, so its
+// initial weights can be registered and its updates revealed.
+const _: () = assert!(
+	fedledger_primitives::tensor_codec::HEADER_LEN
+		+ 4 * fedledger_primitives::model::MAX_PARAMETERS as usize
+		<= MAX_PAYLOAD_LEN as usize
+);
+
 impl pallet_model_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;

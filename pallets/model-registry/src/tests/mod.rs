@@ -11,6 +11,7 @@ use fedledger_primitives::{
 };
 use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold};
 
+mod hostile;
 mod lifecycle;
 mod registration;
 mod versions;
