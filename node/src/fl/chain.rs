@@ -30,6 +30,22 @@ fn api_err(e: impl std::fmt::Display) -> ChainError {
 	ChainError::Api(e.to_string())
 }
 
+/// The runtime APIs the worker's port calls: one name for the bound that `ClientChain`'s
+/// impls and [`super::spawn`] share.
+pub trait FlRuntimeApi:
+	FedLedgerApi<Block, AccountId, Balance, BlockNumber>
+	+ AccountNonceApi<Block, AccountId, Nonce>
+	+ Core<Block>
+{
+}
+
+impl<T> FlRuntimeApi for T where
+	T: FedLedgerApi<Block, AccountId, Balance, BlockNumber>
+		+ AccountNonceApi<Block, AccountId, Nonce>
+		+ Core<Block>
+{
+}
+
 /// The worker's view of this node.
 pub struct ClientChain<C, P> {
 	client: Arc<C>,
@@ -92,9 +108,7 @@ where
 		+ Send
 		+ Sync
 		+ 'static,
-	C::Api: FedLedgerApi<Block, AccountId, Balance, BlockNumber>
-		+ AccountNonceApi<Block, AccountId, Nonce>
-		+ Core<Block>,
+	C::Api: FlRuntimeApi,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	fn hash(at: &BlockRef) -> H256 {
@@ -132,9 +146,7 @@ where
 		+ Send
 		+ Sync
 		+ 'static,
-	C::Api: FedLedgerApi<Block, AccountId, Balance, BlockNumber>
-		+ AccountNonceApi<Block, AccountId, Nonce>
-		+ Core<Block>,
+	C::Api: FlRuntimeApi,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	fn best(&self) -> Result<BlockRef, ChainError> {

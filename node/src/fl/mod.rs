@@ -23,17 +23,15 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 pub use args::FlArgs;
-use fedledger_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce, Runtime};
-use fedledger_runtime_api::FedLedgerApi;
+use fedledger_runtime::{opaque::Block, Runtime};
 use fedledger_worker::{Metrics, Store, Worker, WorkerConfig, WorkerStatus, LOG_TARGET};
 use futures::StreamExt;
 use sc_client_api::{BlockBackend, BlockchainEvents};
 use sc_transaction_pool_api::TransactionPool;
-use sp_api::{Core, ProvideRuntimeApi};
+use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
 use sp_core::crypto::KeyTypeId;
 use sp_keystore::KeystorePtr;
-use substrate_frame_rpc_system::AccountNonceApi;
 
 /// Key type of the FL identity in the keystore (sr25519).
 pub const FL_KEY_TYPE: KeyTypeId = KeyTypeId(*b"fedl");
@@ -82,9 +80,7 @@ where
 		+ Send
 		+ Sync
 		+ 'static,
-	C::Api: FedLedgerApi<Block, AccountId, Balance, BlockNumber>
-		+ AccountNonceApi<Block, AccountId, Nonce>
-		+ Core<Block>,
+	C::Api: chain::FlRuntimeApi,
 	P: TransactionPool<Block = Block> + 'static,
 {
 	let FlParams {
