@@ -3,7 +3,10 @@
 //! Each pallet names what it needs as an associated type bound by one of these traits; the
 //! runtime wires the implementing pallet in. No pallet reads another pallet's storage.
 
-use crate::{model::TrainingConfig, Digest, ModelId, RoundIndex, VersionIndex};
+use crate::{
+	model::{Schedule, TrainingConfig},
+	Digest, ModelId, RoundIndex, VersionIndex,
+};
 use alloc::vec::Vec;
 
 /// Lifecycle status of a model.
@@ -56,15 +59,47 @@ pub trait ModelProvider<AccountId, Balance> {
 	fn append_version(model: ModelId, round: RoundIndex, new_hash: Digest) -> Option<VersionIndex>;
 }
 
-/// Told when a model becomes trainable, so that its first round can be scheduled.
-/// Implemented by the gradient-commitments pallet.
-pub trait ModelActivation {
-	/// `model` was registered or resumed.
-	fn on_model_activated(model: ModelId);
+/// Why the round scheduler refuses a model's schedule or its activation.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ScheduleError {
+	/// A commit, aggregate or buffer window is shorter than the protocol minimum: a worker
+	/// sees a phase only once it has imported the block that opened it.
+	PhaseTooShort,
+	/// A window is longer than the runtime's bound on a phase.
+	PhaseTooLong,
+	/// The reveal (or buffer) window cannot carry the round's updates at this model's payload
+	/// size at the runtime's normal block length and weight, plus one block of latency.
+	WindowTooShortForPayload,
+	/// `min_updates` or `buffer_size` exceeds the round's update slots.
+	MoreUpdatesThanSlots,
+	/// Every agenda slot is taken by a model with rounds in flight.
+	AgendaFull,
 }
 
-impl ModelActivation for () {
-	fn on_model_activated(_: ModelId) {}
+/// The round protocol's side of a model's lifecycle: whether a schedule can be met on this
+/// chain, and scheduling (or unscheduling) a model's rounds. Implemented by the
+/// gradient-commitments pallet.
+pub trait RoundScheduler {
+	/// Checks that `schedule` can run for a model of `parameter_count` parameters.
+	fn check_schedule(schedule: &Schedule, parameter_count: u32) -> Result<(), ScheduleError>;
+
+	/// `model` was registered or resumed: schedule its next round, or fail with
+	/// [`ScheduleError::AgendaFull`] (the caller's call then fails and changes nothing).
+	fn on_model_activated(model: ModelId) -> Result<(), ScheduleError>;
+
+	/// `model` was retired: free its agenda slot; its round in flight is abandoned (nobody is
+	/// slashed or paid for a round its owner ended).
+	fn on_model_retired(model: ModelId);
+}
+
+impl RoundScheduler for () {
+	fn check_schedule(_: &Schedule, _: u32) -> Result<(), ScheduleError> {
+		Ok(())
+	}
+	fn on_model_activated(_: ModelId) -> Result<(), ScheduleError> {
+		Ok(())
+	}
+	fn on_model_retired(_: ModelId) {}
 }
 
 /// One trainer's scores for a finalized round: every matching validator report's score

@@ -265,7 +265,11 @@ impl_runtime_apis! {
 
 	impl fedledger_runtime_api::FedLedgerApi<Block, AccountId, Balance, BlockNumber> for Runtime {
 		fn models() -> Vec<ModelId> {
-			pallet_model_registry::Models::<Runtime>::iter_keys().collect()
+			// Retired models are left out: nothing trains them, so workers need not scan them.
+			pallet_model_registry::Models::<Runtime>::iter()
+				.filter(|(_, info)| info.status != fedledger_primitives::traits::ModelStatus::Retired)
+				.map(|(id, _)| id)
+				.collect()
 		}
 
 		fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {

@@ -62,7 +62,7 @@ impl pallet_model_registry::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = frame_support::traits::ConstU128<10>;
 	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
-	type Activation = ();
+	type Scheduler = ();
 	type WeightInfo = ();
 }
 

@@ -38,6 +38,13 @@ fn model_config<T: Config>(payload_len: u32, min_updates: u32) -> TrainingConfig
 		input_dim,
 		classes: 2,
 	};
+	// A reveal window long enough for a full round of this payload (the registry checks it).
+	if let Schedule::Sync { reveal_blocks, .. } = &mut config.schedule {
+		let len = tensor_codec::HEADER_LEN as u64 + 4 * u64::from(2 * input_dim + 2);
+		let needed = Pallet::<T>::blocks_to_carry(T::MaxUpdatesPerRound::get(), len)
+			.expect("a benchmark payload fits a block");
+		*reveal_blocks = (*reveal_blocks).max(needed as u32);
+	}
 	config
 }
 
@@ -385,6 +392,72 @@ mod benchmarks {
 			Rounds::<T>::get(model, round).unwrap().phase,
 			RoundPhase::Failed
 		);
+	}
+
+	/// One step of `on_idle`'s pruning walk on the costliest round: closed, past the
+	/// retention window, with every update slot revealed and committed, every seen payload,
+	/// a full validator snapshot that all reported distinct hashes (scratch an abandoned
+	/// round can leave behind).
+	#[benchmark]
+	fn prune_round() {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		let key = (model, round);
+		let n = T::MaxUpdatesPerRound::get();
+		let v = T::MaxValidators::get();
+		let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
+		for (i, t) in trainers.iter().enumerate() {
+			let digest = [i as u8; 32];
+			Commitments::<T>::insert(key, t, digest);
+			SeenPayloads::<T>::insert(key, digest, ());
+			Updates::<T>::insert(
+				key,
+				t,
+				UpdateRecord {
+					payload_hash: digest,
+					block: frame_system::Pallet::<T>::block_number(),
+					extrinsic_index: i as u32,
+					num_samples: 1,
+					base_version: 0,
+				},
+			);
+		}
+		UpdateOrder::<T>::insert(key, BoundedVec::truncate_from(trainers));
+		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
+			BoundedVec::truncate_from((0..n).collect());
+		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =
+			BoundedVec::truncate_from((0..n).collect());
+		let mut snapshot = Vec::new();
+		for i in 0..v {
+			let who: T::AccountId = account("validator", i, 0);
+			let hash = [(i as u8).wrapping_add(100); 32];
+			Reports::<T>::insert(
+				key,
+				&who,
+				Report {
+					model_hash: hash,
+					accepted: accepted.clone(),
+					scores: scores.clone(),
+					stake: T::MinValidatorBond::get(),
+					block: frame_system::Pallet::<T>::block_number(),
+				},
+			);
+			HashStake::<T>::insert(key, hash, T::MinValidatorBond::get());
+			snapshot.push((who, T::MinValidatorBond::get()));
+		}
+		RoundValidators::<T>::insert(key, BoundedVec::truncate_from(snapshot));
+		set_phase::<T>(model, round, RoundPhase::Failed);
+		CurrentRound::<T>::insert(
+			model,
+			round.saturating_add(T::RoundRetention::get()).saturating_add(1),
+		);
+		#[block]
+		{
+			Pallet::<T>::visit_round(model, round);
+		}
+		assert!(!Rounds::<T>::contains_key(model, round));
+		assert_eq!(UpdateOrder::<T>::get(key).len(), 0);
+		assert_eq!(Reports::<T>::iter_prefix(key).count(), 0);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

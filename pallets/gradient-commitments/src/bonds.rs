@@ -22,10 +22,11 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		amount: BalanceOf<T>,
 	) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroBond);
 		let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
 		ensure!(
 			view.status != ModelStatus::Retired,
-			Error::<T>::UnknownModel
+			Error::<T>::ModelRetired
 		);
 		// A first bond starts from zero.
 		let mut bond = TrainerBonds::<T>::get(model, &who).unwrap_or(Bond {

@@ -10,7 +10,8 @@ use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Invariants: bonds equal holds; the active set has bonds that are not unbonding; every
-	/// current round exists; update counts match the reveal order.
+	/// current round of a live model exists; update counts match the reveal order; the agenda
+	/// holds live models once each; no reveal order or validator snapshot outlives its round.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let mut trainer_totals: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (_, who, bond) in TrainerBonds::<T>::iter() {
@@ -35,7 +36,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(bond.unbonding_at.is_none(), "active validator is unbonding");
 		}
 		for (model, round) in CurrentRound::<T>::iter() {
-			let info = Rounds::<T>::get(model, round).ok_or("current round missing")?;
+			// A retired model's rounds, its current one included, are pruned (`pruning.rs`).
+			let Some(info) = Rounds::<T>::get(model, round) else {
+				ensure!(!Self::is_live(model), "current round missing");
+				continue;
+			};
 			ensure!(
 				UpdateOrder::<T>::get((model, round)).len() as u32 == info.updates,
 				"update count differs from the reveal order"
@@ -43,6 +48,28 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				info.updates <= T::MaxUpdatesPerRound::get(),
 				"round over capacity"
+			);
+		}
+		// The agenda holds each model once, and no retired model (retiring frees the slot).
+		let agenda = Agenda::<T>::get();
+		for (i, (model, _)) in agenda.iter().enumerate() {
+			ensure!(
+				agenda[..i].iter().all(|(m, _)| m != model),
+				"a model is twice on the agenda"
+			);
+			ensure!(Self::is_live(*model), "a retired model holds an agenda slot");
+		}
+		// Pruning removes a round's storage with its record: nothing outlives its round.
+		for (model, round) in UpdateOrder::<T>::iter_keys() {
+			ensure!(
+				Rounds::<T>::contains_key(model, round),
+				"reveal order of a pruned round"
+			);
+		}
+		for (model, round) in RoundValidators::<T>::iter_keys() {
+			ensure!(
+				Rounds::<T>::contains_key(model, round),
+				"validator snapshot of a pruned round"
 			);
 		}
 		Ok(())

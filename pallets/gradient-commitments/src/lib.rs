@@ -100,6 +100,7 @@ mod bonds;
 mod invariants;
 #[cfg(test)]
 mod mock;
+mod pruning;
 mod reports;
 mod schedule;
 mod slashing;
@@ -206,9 +207,22 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
 
-		/// Most models with a round in flight at once.
+		/// Most models with a round in flight at once (the agenda's slots). Registering or
+		/// resuming a model with a full agenda fails; retiring a model frees its slot at once,
+		/// pausing one frees it when the round in flight closes.
 		#[pallet::constant]
 		type MaxActiveModels: Get<u32>;
+
+		/// Longest commit, reveal, buffer or aggregate window a model may configure, in
+		/// blocks. Bounds how long a round (and the bonds committed to it) can be held up.
+		#[pallet::constant]
+		type MaxPhaseBlocks: Get<u32>;
+
+		/// Closed rounds kept in full per model behind its current round; older ones are
+		/// pruned in `on_idle` (see `pruning.rs`). Workers rebuild the versions of these
+		/// rounds from chain state; the registry's version chain stays for every round.
+		#[pallet::constant]
+		type RoundRetention: Get<u32>;
 
 		/// Share of a trainer's bond slashed for a fault.
 		#[pallet::constant]
@@ -310,6 +324,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Agenda<T: Config> =
 		StorageValue<_, BoundedVec<(ModelId, BlockNumberFor<T>), T::MaxActiveModels>, ValueQuery>;
+
+	/// Where `on_idle`'s walk over [`Rounds`] resumes: the raw storage key of the last round
+	/// it visited (`None`: from the start).
+	#[pallet::storage]
+	pub type PruneCursor<T: Config> = StorageValue<_, BoundedVec<u8, ConstU32<128>>, OptionQuery>;
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -422,8 +441,10 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			fault: Fault,
 		},
-		/// A model could not be scheduled because [`Config::MaxActiveModels`] models already
-		/// are; pause and resume it later to retry.
+		/// A model could not be rescheduled because [`Config::MaxActiveModels`] models already
+		/// are. Defensive: activation checks the agenda first
+		/// ([`fedledger_primitives::traits::ScheduleError::AgendaFull`]), and a scheduled
+		/// model keeps its slot until it leaves the agenda.
 		ScheduleFull { model: ModelId },
 	}
 
@@ -486,6 +507,10 @@ pub mod pallet {
 		ScoreOutOfRange,
 		/// `accepted` must be strictly increasing indices of the round's updates.
 		InvalidAcceptedSet,
+		/// The model is retired: its round in flight is abandoned and it takes no bonds.
+		ModelRetired,
+		/// A zero bond changes nothing.
+		ZeroBond,
 	}
 
 	#[pallet::hooks]
@@ -493,6 +518,11 @@ pub mod pallet {
 		/// Moves every due round to its next phase (see the crate docs).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			Self::do_on_initialize(now)
+		}
+
+		/// Prunes closed rounds past [`Config::RoundRetention`] with the weight left over.
+		fn on_idle(_now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::do_on_idle(remaining)
 		}
 
 		/// Checks that the constants allow the protocol to work.
@@ -571,7 +601,9 @@ pub mod pallet {
 		///
 		/// ## Errors
 		///
-		/// - [`Error::UnknownModel`]: no such model, or it is retired;
+		/// - [`Error::ZeroBond`]: `amount` is zero;
+		/// - [`Error::UnknownModel`]: no such model;
+		/// - [`Error::ModelRetired`]: the model is retired;
 		/// - [`Error::Unbonding`]: the caller's bond for `model` is unbonding;
 		/// - [`Error::BondTooSmall`]: the bond would stay below [`Config::MinTrainerBond`];
 		/// - [`Error::InsufficientBalance`]: the caller cannot hold `amount`.
@@ -750,6 +782,7 @@ pub mod pallet {
 		///
 		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
 		/// - [`Error::WrongPhase`]: the round is not in its commit phase;
+		/// - [`Error::ModelRetired`]: the model was retired (its round is abandoned);
 		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
 		///   has no usable bond for `model`;
 		/// - [`Error::AlreadyCommitted`]: the caller already committed in this round;
@@ -793,6 +826,7 @@ pub mod pallet {
 		///
 		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
 		/// - [`Error::WrongPhase`]: the round is not in its reveal phase;
+		/// - [`Error::ModelRetired`]: the model was retired (its round is abandoned);
 		/// - [`Error::NotCommitted`]: the caller did not commit in this round;
 		/// - [`Error::AlreadyRevealed`]: the caller already revealed;
 		/// - [`Error::CommitmentMismatch`]: `sha3_256(payload ‖ salt ‖ account)` differs from
@@ -842,6 +876,7 @@ pub mod pallet {
 		///
 		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
 		/// - [`Error::WrongPhase`]: the round is not a buffer still taking updates;
+		/// - [`Error::ModelRetired`]: the model was retired (its round is abandoned);
 		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
 		///   has no usable bond for `model`;
 		/// - [`Error::AlreadyRevealed`]: the caller already submitted to this round;

@@ -62,6 +62,8 @@ parameter_types! {
 	pub const RewardsPalletId: PalletId = PalletId(*b"fl/rewrd");
 	pub const TrainerSlash: Perbill = Perbill::from_percent(10);
 	pub const ValidatorSlash: Perbill = Perbill::from_percent(20);
+	/// Closed rounds kept per model; tests shorten it with `RoundRetention::set`.
+	pub storage RoundRetention: u32 = 4;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -69,7 +71,7 @@ impl pallet_model_registry::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = ModelDeposit;
 	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
-	type Activation = GradientCommitments;
+	type Scheduler = GradientCommitments;
 	type WeightInfo = ();
 }
 
@@ -95,6 +97,8 @@ impl pallet_gradient_commitments::Config for Test {
 	type MaxUpdatesPerRound = frame_support::traits::ConstU32<16>;
 	type MaxValidators = frame_support::traits::ConstU32<8>;
 	type MaxActiveModels = frame_support::traits::ConstU32<4>;
+	type MaxPhaseBlocks = frame_support::traits::ConstU32<100>;
+	type RoundRetention = RoundRetention;
 	type TrainerSlash = TrainerSlash;
 	type ValidatorSlash = ValidatorSlash;
 	type WeightInfo = ();

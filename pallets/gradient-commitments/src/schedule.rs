@@ -5,30 +5,103 @@
 //! Finalization, the other way a round closes, is in `reports.rs`.
 
 use crate::{
-	pallet::*, BalanceOf, FailReason, RoundInfo, RoundInfoOf, RoundPhase, WeightInfo, LOG_TARGET,
+	pallet::*, tensor_codec, BalanceOf, FailReason, RoundInfo, RoundInfoOf, RoundPhase, WeightInfo, LOG_TARGET,
 };
 use alloc::vec::Vec;
 use fedledger_primitives::{
 	model::Schedule,
-	traits::{ModelActivation, ModelProvider, ModelStatus},
+	traits::{ModelProvider, ModelStatus, RoundScheduler, ScheduleError},
 	ModelId, RoundIndex,
 };
 use frame_support::{defensive, pallet_prelude::*, traits::DefensiveTruncateFrom};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 
-impl<T: Config> ModelActivation for Pallet<T> {
-	/// Schedules the model's next round for the next block, unless it is already scheduled.
-	fn on_model_activated(model: ModelId) {
-		if Agenda::<T>::get().iter().any(|(m, _)| *m == model) {
-			return;
+/// Shortest commit, aggregate or buffer window: a worker learns that a phase started only
+/// once it has imported the block that opened it, so a one-block window is already over when
+/// an honest worker can first act in it.
+pub const MIN_PHASE_BLOCKS: u32 = 2;
+
+/// Bytes a signed reveal carries besides its payload (address, signature, transaction
+/// extensions, call index, model, round, the payload's length prefix, salt, sample count),
+/// rounded up: used only to count how many reveals fit a block.
+pub const REVEAL_OVERHEAD_BYTES: u32 = 256;
+
+impl<T: Config> RoundScheduler for Pallet<T> {
+	/// Phases of at least [`MIN_PHASE_BLOCKS`] and at most [`Config::MaxPhaseBlocks`];
+	/// `min_updates` and `buffer_size` within [`Config::MaxUpdatesPerRound`]; a reveal window
+	/// that carries every update slot's dense payload, and a buffer window that carries
+	/// `min_updates` of them, at the normal block length and weight plus one block of latency
+	/// (see [`Pallet::blocks_to_carry`]).
+	fn check_schedule(schedule: &Schedule, parameter_count: u32) -> Result<(), ScheduleError> {
+		let slots = T::MaxUpdatesPerRound::get();
+		let (windows, carry_window, carried) = match *schedule {
+			Schedule::Sync {
+				commit_blocks,
+				reveal_blocks,
+				aggregate_blocks,
+				min_updates,
+			} => {
+				if min_updates > slots {
+					return Err(ScheduleError::MoreUpdatesThanSlots);
+				}
+				// Every committer must be able to reveal, or it is slashed.
+				([commit_blocks, aggregate_blocks], reveal_blocks, slots)
+			}
+			Schedule::BufferedAsync {
+				buffer_size,
+				buffer_blocks,
+				aggregate_blocks,
+				min_updates,
+				..
+			} => {
+				if buffer_size > slots {
+					return Err(ScheduleError::MoreUpdatesThanSlots);
+				}
+				// Nobody is slashed in a buffer; it must be able to reach `min_updates`.
+				([buffer_blocks, aggregate_blocks], buffer_blocks, min_updates)
+			}
+		};
+		let max = T::MaxPhaseBlocks::get();
+		for blocks in windows.into_iter().chain([carry_window]) {
+			if blocks < MIN_PHASE_BLOCKS {
+				return Err(ScheduleError::PhaseTooShort);
+			}
+			if blocks > max {
+				return Err(ScheduleError::PhaseTooLong);
+			}
 		}
-		Self::schedule(model, Self::now().saturating_add(1u32.into()));
+		let payload_len = tensor_codec::HEADER_LEN as u64 + 4 * u64::from(parameter_count);
+		match Self::blocks_to_carry(carried, payload_len) {
+			Some(needed) if u64::from(carry_window) >= needed => Ok(()),
+			_ => Err(ScheduleError::WindowTooShortForPayload),
+		}
+	}
+
+	fn on_model_activated(model: ModelId) -> Result<(), ScheduleError> {
+		if Agenda::<T>::get().iter().any(|(m, _)| *m == model) {
+			return Ok(());
+		}
+		Agenda::<T>::try_mutate(|agenda| {
+			agenda
+				.try_push((model, Self::now().saturating_add(1u32.into())))
+				.map_err(|_| ScheduleError::AgendaFull)
+		})
+	}
+
+	/// Frees the agenda slot at once. The round in flight is abandoned where it stands:
+	/// updates, reveals and reports to a retired model are refused (`ModelNotActive`), nobody
+	/// is slashed or paid for it, and its storage is pruned with the model's other rounds
+	/// (`pruning.rs`). Touching only the agenda keeps retiring O(1).
+	fn on_model_retired(model: ModelId) {
+		Self::unschedule(model);
 	}
 }
 
 impl<T: Config> Pallet<T> {
 	/// `on_initialize`: moves every model due at `now` on and reschedules (or drops) it.
+	/// Returns the weight of what it did: each due model is charged `advance_round` for the
+	/// commitments (or updates) its transition actually touched.
 	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
 		let agenda = Agenda::<T>::get();
 		let due: Vec<ModelId> = agenda
@@ -38,8 +111,9 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		for model in due {
-			weight.saturating_accrue(T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get()));
-			match Self::advance(model, now) {
+			let (next, touched) = Self::advance(model, now);
+			weight.saturating_accrue(T::WeightInfo::advance_round(touched));
+			match next {
 				Some(at) => Self::schedule(model, at),
 				None => Self::unschedule(model),
 			}
@@ -67,16 +141,24 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Moves `model`'s round on at `now`; returns when it needs attention next, or `None` to
-	/// drop it from the agenda (model paused, retired or gone, with no round in flight).
-	pub(crate) fn advance(model: ModelId, now: BlockNumberFor<T>) -> Option<BlockNumberFor<T>> {
+	/// drop it from the agenda (model paused, retired or gone, with no round in flight), and
+	/// the `n` of the `advance_round(n)` benchmark that bounds what it did: the round's
+	/// commitments (or buffered updates) at a reveal or buffer deadline, where each may be
+	/// slashed and is cleared; every update slot when a round fails without quorum (its
+	/// commitments, seen payloads and reported hashes are cleared); one otherwise.
+	pub(crate) fn advance(
+		model: ModelId,
+		now: BlockNumberFor<T>,
+	) -> (Option<BlockNumberFor<T>>, u32) {
 		let current = CurrentRound::<T>::get(model);
 		let Some((round, mut info)) = current
 			.and_then(|r| Rounds::<T>::get(model, r).map(|info| (r, info)))
 			.filter(|(_, info)| !matches!(info.phase, RoundPhase::Finalized | RoundPhase::Failed))
 		else {
-			return Self::open_round(model, current.map_or(0, |r| r.saturating_add(1)), now);
+			let next = Self::open_round(model, current.map_or(0, |r| r.saturating_add(1)), now);
+			return (next, 1);
 		};
-		let next = match info.phase {
+		let (next, touched) = match info.phase {
 			RoundPhase::Commit => {
 				let reveal_blocks = match info.config.schedule {
 					Schedule::Sync { reveal_blocks, .. } => reveal_blocks,
@@ -89,25 +171,26 @@ impl<T: Config> Pallet<T> {
 					round,
 					phase_ends_at: info.phase_ends_at,
 				});
-				info.phase_ends_at
+				(info.phase_ends_at, 1)
 			}
 			RoundPhase::Reveal | RoundPhase::Buffer => {
+				let touched = info.commits.max(info.updates).max(1);
 				Self::slash_unrevealed(model, round);
 				if info.updates >= info.config.schedule.min_updates() {
-					Self::start_aggregation(model, round, &mut info)
+					(Self::start_aggregation(model, round, &mut info), touched)
 				} else {
 					Self::fail(model, round, &mut info, FailReason::TooFewUpdates);
-					now.saturating_add(1u32.into())
+					(now.saturating_add(1u32.into()), touched)
 				}
 			}
 			// The aggregate deadline passed without quorum (or the round is already closed).
 			RoundPhase::Aggregate | RoundPhase::Finalized | RoundPhase::Failed => {
 				Self::fail(model, round, &mut info, FailReason::NoQuorum);
-				now.saturating_add(1u32.into())
+				(now.saturating_add(1u32.into()), T::MaxUpdatesPerRound::get())
 			}
 		};
 		Rounds::<T>::insert(model, round, info);
-		Some(next)
+		(Some(next), touched)
 	}
 
 	/// Opens round `round` of `model` if the model is active.
@@ -244,6 +327,33 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Blocks a window needs to carry `updates` signed transactions of `payload_len` bytes
+	/// each: as many blocks as the normal dispatch class's length and weight limits need, plus
+	/// one block of latency (a worker acts one block after the phase opened). `None` if one
+	/// such transaction alone exceeds a block.
+	pub fn blocks_to_carry(updates: u32, payload_len: u64) -> Option<u64> {
+		let normal = DispatchClass::Normal;
+		let length = u64::from(*<T as frame_system::Config>::BlockLength::get().max.get(normal));
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		let class = weights.get(normal);
+		let budget = class.max_total.unwrap_or(weights.max_block);
+		let payload_len_u32 = u32::try_from(payload_len).ok()?;
+		let per_tx = T::WeightInfo::reveal_update(payload_len_u32)
+			.max(T::WeightInfo::submit_update(payload_len_u32))
+			.saturating_add(class.base_extrinsic);
+		let by_length = length.checked_div(payload_len + u64::from(REVEAL_OVERHEAD_BYTES))?;
+		let by_time = budget.ref_time().checked_div(per_tx.ref_time()).unwrap_or(u64::MAX);
+		let by_proof = budget
+			.proof_size()
+			.checked_div(per_tx.proof_size())
+			.unwrap_or(u64::MAX);
+		let per_block = by_length.min(by_time).min(by_proof);
+		if per_block == 0 {
+			return None;
+		}
+		Some(u64::from(updates).div_ceil(per_block) + 1)
+	}
+
 	/// Sets when `model` needs `on_initialize` next (replacing any earlier entry).
 	pub(crate) fn schedule(model: ModelId, at: BlockNumberFor<T>) {
 		let full = Agenda::<T>::mutate(|agenda| {
@@ -265,7 +375,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Drops `model` from the agenda.
-	fn unschedule(model: ModelId) {
+	pub(crate) fn unschedule(model: ModelId) {
 		Agenda::<T>::mutate(|agenda| agenda.retain(|(m, _)| *m != model));
 	}
 }

@@ -4,7 +4,10 @@
 use crate::{pallet::*, PayloadOf, RoundInfoOf, RoundPhase, UpdateRecord, LOG_TARGET};
 use codec::Encode;
 use fedledger_primitives::{
-	model::Schedule, tensor_codec, Digest, ModelId, RoundIndex, VersionIndex,
+	model::Schedule,
+	tensor_codec,
+	traits::{ModelProvider, ModelStatus},
+	Digest, ModelId, RoundIndex, VersionIndex,
 };
 use frame_support::pallet_prelude::*;
 
@@ -17,6 +20,7 @@ impl<T: Config> Pallet<T> {
 		commitment: Digest,
 	) -> DispatchResult {
 		let mut info = Self::current_round_in(model, round, RoundPhase::Commit)?;
+		Self::ensure_not_retired(model)?;
 		Self::ensure_bonded(model, &who)?;
 		ensure!(
 			!Commitments::<T>::contains_key((model, round), &who),
@@ -47,6 +51,7 @@ impl<T: Config> Pallet<T> {
 		num_samples: u32,
 	) -> DispatchResult {
 		let info = Self::current_round_in(model, round, RoundPhase::Reveal)?;
+		Self::ensure_not_retired(model)?;
 		let commitment =
 			Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
 		ensure!(
@@ -71,6 +76,7 @@ impl<T: Config> Pallet<T> {
 		num_samples: u32,
 	) -> DispatchResult {
 		let info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
+		Self::ensure_not_retired(model)?;
 		Self::ensure_bonded(model, &who)?;
 		ensure!(
 			!Updates::<T>::contains_key((model, round), &who),
@@ -159,6 +165,18 @@ impl<T: Config> Pallet<T> {
 			Self::schedule(model, at);
 		}
 		Rounds::<T>::insert(model, round, info);
+		Ok(())
+	}
+
+	/// A retired model's round in flight is abandoned (`on_model_retired`): work sent to it
+	/// would be neither aggregated nor paid, and a commitment in it would never be revealed.
+	/// A paused model's round in flight runs to its end.
+	fn ensure_not_retired(model: ModelId) -> DispatchResult {
+		let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
+		ensure!(
+			view.status != ModelStatus::Retired,
+			Error::<T>::ModelRetired
+		);
 		Ok(())
 	}
 }

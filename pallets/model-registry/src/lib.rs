@@ -20,7 +20,7 @@
 //!
 //! Other pallets reach the registry only through [`ModelProvider`] (read a model, append a
 //! version); the registry tells the round logic that a model became trainable through
-//! [`Config::Activation`].
+//! [`Config::Scheduler`].
 //!
 //! ## Calls
 //!
@@ -30,16 +30,19 @@
 //!   themselves are not stored: they stay in the block body, where every node reads them to
 //!   rebuild version 0. Errors: [`Error::InvalidArchitecture`], [`Error::InvalidHyperParams`],
 //!   [`Error::InvalidSchedule`], [`Error::InvalidRewardSplit`], [`Error::RuleNeedsMoreUpdates`],
-//!   [`Error::InvalidRuleParams`], [`Error::MalformedWeights`], [`Error::WeightsShapeMismatch`],
+//!   [`Error::InvalidRuleParams`], the compute bounds ([`Error::TooManyParameters`], …), the
+//!   schedule checks of the round protocol ([`Error::PhaseTooShort`], …, [`Error::AgendaFull`]),
+//!   [`Error::MalformedWeights`], [`Error::WeightsShapeMismatch`],
 //!   [`Error::InsufficientDeposit`]. Event: [`Event::ModelRegistered`].
 //! - [`Pallet::pause_model`] — origin: the owner. `Active` → `Paused`: the round in flight
 //!   finishes, no new round opens. Errors: [`Error::UnknownModel`], [`Error::NotOwner`],
 //!   [`Error::NotActive`]. Event: [`Event::ModelPaused`].
 //! - [`Pallet::resume_model`] — origin: the owner. `Paused` → `Active` and the next round is
-//!   scheduled. Errors: [`Error::UnknownModel`], [`Error::NotOwner`], [`Error::NotPaused`].
+//!   scheduled. Errors: [`Error::UnknownModel`], [`Error::NotOwner`], [`Error::NotPaused`],
+//!   [`Error::AgendaFull`].
 //!   Event: [`Event::ModelResumed`].
-//! - [`Pallet::retire_model`] — origin: the owner. Permanently closes the model and releases
-//!   the deposit; the version chain stays. Errors: [`Error::UnknownModel`],
+//! - [`Pallet::retire_model`] — origin: the owner. Permanently closes the model, frees its
+//!   agenda slot and releases the deposit; the version chain stays. Errors: [`Error::UnknownModel`],
 //!   [`Error::NotOwner`], [`Error::AlreadyRetired`]. Event: [`Event::ModelRetired`].
 //! - [`Pallet::update_config`] — origin: the owner. Replaces the training configuration from
 //!   the next round on; the architecture cannot change (the version chain's weights would no
@@ -88,7 +91,7 @@ pub mod weights;
 use fedledger_primitives::{
 	model::{Architecture, ModelKind, TrainingConfig},
 	tensor_codec,
-	traits::ModelActivation,
+	traits::RoundScheduler,
 	Digest, ModelId, RoundIndex, VersionIndex,
 };
 use frame_support::traits::fungible::{Inspect, InspectHold, MutateHold};
@@ -150,8 +153,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxWeightsLen: Get<u32>;
 
-		/// Told when a model becomes trainable (registered or resumed).
-		type Activation: ModelActivation;
+		/// The round protocol: checks that a schedule can be met on this chain, schedules a
+		/// model's rounds when it becomes trainable (registered or resumed) and frees its
+		/// agenda slot when it is retired.
+		type Scheduler: RoundScheduler;
 
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
@@ -261,6 +266,19 @@ pub mod pallet {
 		/// The initial weights use the sparse codec. They must be dense, so that their size is
 		/// what the parameter count claims.
 		SparseInitialWeights,
+		/// A commit, aggregate or buffer window is under two blocks: a worker sees a phase
+		/// only after importing the block that opened it.
+		PhaseTooShort,
+		/// A window is longer than the round protocol's `MaxPhaseBlocks`.
+		PhaseTooLong,
+		/// The reveal (or buffer) window is too short to carry every update slot's payload
+		/// of this model at the normal block length and weight, plus one block of latency.
+		RevealWindowTooShort,
+		/// `min_updates` or `buffer_size` is above the round's update slots
+		/// (`MaxUpdatesPerRound`): no round could ever aggregate.
+		MoreUpdatesThanSlots,
+		/// Every agenda slot is taken by a model with rounds in flight; nothing was held.
+		AgendaFull,
 	}
 
 	#[pallet::hooks]
@@ -327,6 +345,10 @@ pub mod pallet {
 		///   [`Error::TooMuchLocalWork`], [`Error::StalenessTooLarge`],
 		///   [`Error::TooManyRuleIterations`]: the model would cost every node more than the
 		///   bounds in `fedledger_primitives` allow;
+		/// - [`Error::PhaseTooShort`], [`Error::PhaseTooLong`], [`Error::RevealWindowTooShort`],
+		///   [`Error::MoreUpdatesThanSlots`]: the round protocol cannot meet the schedule on
+		///   this chain ([`Config::Scheduler`]);
+		/// - [`Error::AgendaFull`]: every agenda slot is taken (nothing is held);
 		/// - [`Error::MalformedWeights`]: the initial weights are not a canonical tensor;
 		/// - [`Error::SparseInitialWeights`]: they are not dense;
 		/// - [`Error::WeightsShapeMismatch`]: they do not have the architecture's parameter
@@ -386,13 +408,14 @@ pub mod pallet {
 		/// ## Effects
 		///
 		/// `Paused` → `Active`, and the round logic is told to schedule the next round
-		/// ([`Config::Activation`]).
+		/// ([`Config::Scheduler`]).
 		///
 		/// ## Errors
 		///
 		/// - [`Error::UnknownModel`]: no such model;
 		/// - [`Error::NotOwner`]: the caller is not the owner;
-		/// - [`Error::NotPaused`]: the model is not paused.
+		/// - [`Error::NotPaused`]: the model is not paused;
+		/// - [`Error::AgendaFull`]: every agenda slot is taken; the model stays paused.
 		///
 		/// ## Events
 		///
@@ -412,9 +435,10 @@ pub mod pallet {
 		///
 		/// ## Effects
 		///
-		/// Sets the model `Retired` (no round opens again, a round in flight cannot finalize)
-		/// and releases the held deposit to the owner. The model and its versions stay in
-		/// storage.
+		/// Sets the model `Retired` and releases the held deposit to the owner. The round
+		/// protocol frees the model's agenda slot at once and abandons its round in flight
+		/// (no further updates, nobody slashed or paid); its round storage is pruned. The model
+		/// and its versions stay in storage.
 		///
 		/// ## Errors
 		///

@@ -1,7 +1,11 @@
 //! A minimal runtime for the model registry's unit tests.
 
 use crate as pallet_model_registry;
-use fedledger_primitives::{traits::ModelActivation, ModelId};
+use fedledger_primitives::{
+	model::Schedule,
+	traits::{RoundScheduler, ScheduleError},
+	ModelId,
+};
 use frame_support::{derive_impl, parameter_types, traits::VariantCountOf};
 use sp_runtime::BuildStorage;
 
@@ -55,13 +59,31 @@ parameter_types! {
 std::thread_local! {
 	/// Models the registry reported as activated, in order.
 	pub static ACTIVATED: core::cell::RefCell<Vec<ModelId>> = const { core::cell::RefCell::new(Vec::new()) };
+	/// Models the registry reported as retired, in order.
+	pub static RETIRED: core::cell::RefCell<Vec<ModelId>> = const { core::cell::RefCell::new(Vec::new()) };
+	/// What the mock scheduler answers to `check_schedule` and `on_model_activated`.
+	pub static SCHEDULER_REFUSES: core::cell::Cell<Option<ScheduleError>> = const { core::cell::Cell::new(None) };
 }
 
-/// Records activations so tests can check the hook fired.
-pub struct RecordActivation;
-impl ModelActivation for RecordActivation {
-	fn on_model_activated(model: ModelId) {
+/// Records activations and retirements so tests can check the hooks fired; refuses with
+/// [`SCHEDULER_REFUSES`] when a test sets it (the real checks are the round pallet's).
+pub struct RecordScheduler;
+impl RoundScheduler for RecordScheduler {
+	fn check_schedule(_: &Schedule, _: u32) -> Result<(), ScheduleError> {
+		match SCHEDULER_REFUSES.with(|r| r.get()) {
+			Some(ScheduleError::AgendaFull) | None => Ok(()),
+			Some(e) => Err(e),
+		}
+	}
+	fn on_model_activated(model: ModelId) -> Result<(), ScheduleError> {
+		if let Some(ScheduleError::AgendaFull) = SCHEDULER_REFUSES.with(|r| r.get()) {
+			return Err(ScheduleError::AgendaFull);
+		}
 		ACTIVATED.with(|a| a.borrow_mut().push(model));
+		Ok(())
+	}
+	fn on_model_retired(model: ModelId) {
+		RETIRED.with(|a| a.borrow_mut().push(model));
 	}
 }
 
@@ -69,12 +91,20 @@ pub fn activated() -> Vec<ModelId> {
 	ACTIVATED.with(|a| a.borrow().clone())
 }
 
+pub fn retired() -> Vec<ModelId> {
+	RETIRED.with(|a| a.borrow().clone())
+}
+
+pub fn scheduler_refuses(e: Option<ScheduleError>) {
+	SCHEDULER_REFUSES.with(|r| r.set(e));
+}
+
 impl pallet_model_registry::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = ModelDeposit;
 	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
-	type Activation = RecordActivation;
+	type Scheduler = RecordScheduler;
 	type WeightInfo = ();
 }
 

@@ -7,7 +7,7 @@ use fedledger_primitives::{
 	model::{ConfigError, TrainingConfig},
 	rules::RuleConfigError,
 	tensor_codec,
-	traits::{ModelActivation, ModelStatus},
+	traits::{ModelStatus, RoundScheduler, ScheduleError},
 	Digest, ModelId,
 };
 use frame_support::{
@@ -34,7 +34,28 @@ impl<T: Config> From<ConfigError> for Error<T> {
 	}
 }
 
+impl<T: Config> From<ScheduleError> for Error<T> {
+	fn from(e: ScheduleError) -> Self {
+		match e {
+			ScheduleError::PhaseTooShort => Error::PhaseTooShort,
+			ScheduleError::PhaseTooLong => Error::PhaseTooLong,
+			ScheduleError::WindowTooShortForPayload => Error::RevealWindowTooShort,
+			ScheduleError::MoreUpdatesThanSlots => Error::MoreUpdatesThanSlots,
+			ScheduleError::AgendaFull => Error::AgendaFull,
+		}
+	}
+}
+
 impl<T: Config> Pallet<T> {
+	/// The whole configuration check: `TrainingConfig::validate` (bounds that hold on any
+	/// chain) and the round scheduler's (that the schedule can be met on this one). Returns
+	/// the parameter count.
+	fn check_config(config: &TrainingConfig<BalanceOf<T>>) -> Result<u32, Error<T>> {
+		let parameter_count = config.validate().map_err(Error::<T>::from)?;
+		T::Scheduler::check_schedule(&config.schedule, parameter_count).map_err(Error::<T>::from)?;
+		Ok(parameter_count)
+	}
+
 	/// [`Pallet::register_model`].
 	pub(crate) fn do_register_model(
 		owner: T::AccountId,
@@ -42,7 +63,7 @@ impl<T: Config> Pallet<T> {
 		initial_weights: InitialWeightsOf<T>,
 		validation_set_hash: Option<Digest>,
 	) -> DispatchResult {
-		let parameter_count = config.validate().map_err(Error::<T>::from)?;
+		let parameter_count = Self::check_config(&config)?;
 		// The length check in `validate` already bounds the work by the payload's size.
 		let header = tensor_codec::validate(&initial_weights, u32::MAX)
 			.map_err(|_| Error::<T>::MalformedWeights)?;
@@ -87,7 +108,8 @@ impl<T: Config> Pallet<T> {
 			},
 		);
 		NextModelId::<T>::put(next);
-		T::Activation::on_model_activated(model);
+		// A full agenda fails the call, which reverts the hold and the writes above.
+		T::Scheduler::on_model_activated(model).map_err(Error::<T>::from)?;
 		Self::deposit_event(Event::ModelRegistered {
 			model,
 			owner,
@@ -115,7 +137,7 @@ impl<T: Config> Pallet<T> {
 			info.status = ModelStatus::Active;
 			Ok(())
 		})?;
-		T::Activation::on_model_activated(model);
+		T::Scheduler::on_model_activated(model).map_err(Error::<T>::from)?;
 		Self::deposit_event(Event::ModelResumed { model });
 		Ok(())
 	}
@@ -145,6 +167,7 @@ impl<T: Config> Pallet<T> {
 			);
 			defensive!("a live model's deposit is held in full");
 		}
+		T::Scheduler::on_model_retired(model);
 		Self::deposit_event(Event::ModelRetired { model });
 		Ok(())
 	}
@@ -155,7 +178,7 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		config: TrainingConfig<BalanceOf<T>>,
 	) -> DispatchResult {
-		config.validate().map_err(Error::<T>::from)?;
+		Self::check_config(&config)?;
 		Self::mutate_owned(&who, model, |info| {
 			ensure!(
 				info.status != ModelStatus::Retired,

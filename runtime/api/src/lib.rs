@@ -23,7 +23,8 @@ sp_api::decl_runtime_apis! {
 		Balance: Codec,
 		BlockNumber: Codec,
 	{
-		/// Ids of all registered models (retired ones included).
+		/// Ids of the registered models that are not retired (active or paused): the ones a
+		/// worker follows. Retired models stay readable through `model` and `version`.
 		fn models() -> Vec<ModelId>;
 
 		/// A model's configuration, status and current version.

@@ -137,6 +137,12 @@ parameter_types! {
 	pub const MinValidatorBond: Balance = 100 * UNIT;
 	/// Five minutes: longer than any sensible round, so a fault can still be slashed.
 	pub const UnbondingDelay: BlockNumber = 5 * MINUTES;
+	/// Longest window of a round phase: an hour. A round then lasts at most about three
+	/// hours, which bounds how long a phase-saturating model can hold committed bonds.
+	pub const MaxPhaseBlocks: BlockNumber = 60 * MINUTES;
+	/// Closed rounds kept in full per model (≈ 34 KB each when full): workers that were
+	/// offline for fewer rounds rebuild every version from chain state.
+	pub const RoundRetention: u32 = 64;
 	/// Share of a trainer's bond slashed for a provable fault.
 	pub const TrainerSlash: Perbill = Perbill::from_percent(10);
 	/// Share of a validator's bond slashed for a contradicting report.
@@ -163,7 +169,7 @@ impl pallet_model_registry::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelDeposit = ModelDeposit;
 	type MaxWeightsLen = ConstU32<MAX_PAYLOAD_LEN>;
-	type Activation = GradientCommitments;
+	type Scheduler = GradientCommitments;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 
@@ -179,6 +185,8 @@ impl pallet_gradient_commitments::Config for Runtime {
 	type MaxUpdatesPerRound = ConstU32<64>;
 	type MaxValidators = ConstU32<32>;
 	type MaxActiveModels = ConstU32<16>;
+	type MaxPhaseBlocks = MaxPhaseBlocks;
+	type RoundRetention = RoundRetention;
 	type TrainerSlash = TrainerSlash;
 	type ValidatorSlash = ValidatorSlash;
 	type WeightInfo = pallet_gradient_commitments::weights::SubstrateWeight<Runtime>;

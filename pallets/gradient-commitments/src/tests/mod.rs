@@ -8,6 +8,7 @@ use pallet_contribution_rewards::{PendingRewards, Pools, TotalPending};
 use pallet_model_registry::Versions;
 
 mod bonds;
+mod hostile;
 mod reports;
 mod schedule;
 mod slashing;

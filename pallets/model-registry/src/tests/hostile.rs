@@ -5,6 +5,7 @@ use super::*;
 use fedledger_primitives::{
 	model::{MAX_BATCH_SIZE, MAX_LOCAL_EPOCHS, MAX_STALENESS},
 	rules::{StalenessFn, MAX_RULE_ITERATIONS},
+	traits::ScheduleError,
 };
 
 /// A 32-byte top-k payload with k = 0 that claims `params` parameters in one dimension (the
@@ -150,5 +151,57 @@ fn sparse_initial_weights_are_refused_even_for_a_small_model() {
 		let sparse = tensor_codec::encode_topk(&[0.5; 7850], &[7850], 10).unwrap();
 		refused(config(), sparse, Error::SparseInitialWeights);
 		assert!(activated().is_empty());
+	});
+}
+
+#[test]
+fn the_round_schedulers_refusals_are_typed_registry_errors() {
+	new_test_ext().execute_with(|| {
+		let cases = [
+			(ScheduleError::PhaseTooShort, Error::<Test>::PhaseTooShort),
+			(ScheduleError::PhaseTooLong, Error::PhaseTooLong),
+			(
+				ScheduleError::WindowTooShortForPayload,
+				Error::RevealWindowTooShort,
+			),
+			(ScheduleError::MoreUpdatesThanSlots, Error::MoreUpdatesThanSlots),
+			(ScheduleError::AgendaFull, Error::AgendaFull),
+		];
+		for (refusal, error) in cases {
+			scheduler_refuses(Some(refusal));
+			refused(config(), weights().into_inner(), error);
+			assert_eq!(held(ALICE), 0);
+		}
+		scheduler_refuses(None);
+		let id = register(ALICE);
+		// Reconfiguring goes through the same schedule check.
+		scheduler_refuses(Some(ScheduleError::PhaseTooShort));
+		assert_noop!(
+			ModelRegistry::update_config(RuntimeOrigin::signed(ALICE), id, config()),
+			Error::<Test>::PhaseTooShort
+		);
+	});
+}
+
+#[test]
+fn resuming_into_a_full_agenda_fails_and_stays_paused() {
+	new_test_ext().execute_with(|| {
+		let id = register(ALICE);
+		assert_ok!(ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id));
+		scheduler_refuses(Some(ScheduleError::AgendaFull));
+		assert_noop!(
+			ModelRegistry::resume_model(RuntimeOrigin::signed(ALICE), id),
+			Error::<Test>::AgendaFull
+		);
+		assert_eq!(Models::<Test>::get(id).unwrap().status, ModelStatus::Paused);
+	});
+}
+
+#[test]
+fn retiring_tells_the_round_scheduler() {
+	new_test_ext().execute_with(|| {
+		let id = register(ALICE);
+		assert_ok!(ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id));
+		assert_eq!(retired(), vec![id]);
 	});
 }
