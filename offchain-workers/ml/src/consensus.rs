@@ -181,6 +181,12 @@ pub enum ConsensusError {
 	Aggregation(#[from] crate::aggregation::AggregationError),
 	#[error("encoding the new weights: {0:?}")]
 	Encode(tensor_codec::CodecError),
+	/// The model declares more parameters than this node's cap: nothing was allocated.
+	#[error("the model declares {count} parameters, above this node's cap of {cap}")]
+	TooManyParameters { count: u32, cap: u32 },
+	/// A payload that is not a tensor of the model's parameter count.
+	#[error("payload: {0:?}")]
+	Payload(tensor_codec::CodecError),
 }
 
 /// The bucketing context of a round: SCALE-like little-endian model id and round index.
@@ -201,6 +207,39 @@ pub fn decode_weights(bytes: &[u8], parameter_count: u32) -> Result<Vec<f32>, Co
 		});
 	}
 	Ok(t.values)
+}
+
+/// Decodes a canonical tensor of exactly `parameter_count` values (weights or an update) for a
+/// node that follows models of at most `cap` parameters.
+///
+/// The cap is checked before anything else, and the header (the declared count must be
+/// `parameter_count`, and the body must be as long as the header says) before the one
+/// allocation of `parameter_count` values: a hostile model declaring billions of parameters
+/// with a 32-byte sparse payload costs an error, not `4 × count` bytes. So this never allocates
+/// more than `4 × cap` bytes (plus the `Vec` header).
+pub fn decode_capped(
+	bytes: &[u8],
+	parameter_count: u32,
+	cap: u32,
+) -> Result<Vec<f32>, ConsensusError> {
+	if parameter_count > cap {
+		return Err(ConsensusError::TooManyParameters {
+			count: parameter_count,
+			cap,
+		});
+	}
+	let header = tensor_codec::validate(bytes, parameter_count).map_err(ConsensusError::Payload)?;
+	if header.param_count != parameter_count {
+		return Err(ConsensusError::Shape {
+			index: usize::MAX,
+			expected: parameter_count as usize,
+			got: header.param_count as usize,
+		});
+	}
+	let mut values = vec![0.0f32; parameter_count as usize];
+	tensor_codec::decode_into(bytes, parameter_count, &mut values)
+		.map_err(ConsensusError::Payload)?;
+	Ok(values)
 }
 
 /// Computes the next model of a round (see the module docs for what enters it).

@@ -7,6 +7,8 @@
 //! `matrixmultiply`, which picks SIMD kernels per CPU, so bit-identity is per machine; the
 //! consensus path — aggregation — does not depend on it.)
 
+use std::time::Instant;
+
 use ndarray::{Array1, ArrayView1, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -68,6 +70,14 @@ pub enum TrainError {
 	Config(String),
 	#[error("the local data set is empty")]
 	NoData,
+	/// The deadline passed before training finished: the partial result is dropped (an update
+	/// that cannot be committed in time is worth nothing, and the thread has other models).
+	#[error("deadline passed after {batches} batches of epoch {epoch} (of {epochs})")]
+	DeadlinePassed {
+		epoch: usize,
+		epochs: usize,
+		batches: usize,
+	},
 }
 
 /// Trains from `global` on `data` and returns the update.
@@ -77,6 +87,21 @@ pub fn train_local(
 	data: &Dataset,
 	cfg: &TrainConfig,
 	seed: u64,
+) -> Result<LocalUpdate, TrainError> {
+	train_local_until(arch, global, data, cfg, seed, None)
+}
+
+/// [`train_local`] that gives up with [`TrainError::DeadlinePassed`] once `deadline` has
+/// passed. The clock is read before every batch (a few tens of nanoseconds against a matrix
+/// product), so an over-budget run stops within one batch; a run that finishes is
+/// bit-identical to [`train_local`]'s (the deadline never changes the arithmetic).
+pub fn train_local_until(
+	arch: &DenseNet,
+	global: ArrayView1<f32>,
+	data: &Dataset,
+	cfg: &TrainConfig,
+	seed: u64,
+	deadline: Option<Instant>,
 ) -> Result<LocalUpdate, TrainError> {
 	validate(cfg)?;
 	if data.is_empty() {
@@ -93,10 +118,17 @@ pub fn train_local(
 	let mut params = global.to_owned();
 	let mut order: Vec<usize> = (0..data.len()).collect();
 	let mut last_epoch_loss = 0.0;
-	for _ in 0..cfg.epochs {
+	for epoch in 0..cfg.epochs {
 		order.shuffle(&mut rng);
 		let mut loss_sum = 0.0;
-		for batch in order.chunks(cfg.batch_size) {
+		for (batches, batch) in order.chunks(cfg.batch_size).enumerate() {
+			if deadline.is_some_and(|d| Instant::now() >= d) {
+				return Err(TrainError::DeadlinePassed {
+					epoch,
+					epochs: cfg.epochs,
+					batches,
+				});
+			}
 			let x = data.features().select(Axis(0), batch);
 			let y: Vec<u32> = batch.iter().map(|&i| data.labels()[i]).collect();
 			let (loss, mut grad) = arch.loss_and_gradient(params.view(), x.view(), &y)?;
@@ -325,6 +357,25 @@ mod tests {
 		let n = noisy.delta.len() as f64;
 		let std = (noisy.delta.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / n).sqrt();
 		assert!((std - 1.0).abs() < 0.1, "noise std {std}, {n} coordinates");
+	}
+
+	#[test]
+	fn a_passed_deadline_stops_training_and_a_far_one_changes_nothing() {
+		let arch = DenseNet::logistic_regression(4, 3).unwrap();
+		let g = arch.init(0);
+		let d = blobs(60, 8);
+		let past = Some(Instant::now());
+		assert!(matches!(
+			train_local_until(&arch, g.view(), &d, &cfg(), 1, past),
+			Err(TrainError::DeadlinePassed {
+				epoch: 0,
+				epochs: 3,
+				batches: 0
+			})
+		));
+		let far = Some(Instant::now() + std::time::Duration::from_secs(3600));
+		let timed = train_local_until(&arch, g.view(), &d, &cfg(), 1, far).unwrap();
+		assert_eq!(timed, train_local(&arch, g.view(), &d, &cfg(), 1).unwrap());
 	}
 
 	#[test]

@@ -162,3 +162,59 @@ fn the_chain_step_keeps_its_hashes() {
 
 const GOLDEN_ASYNC: &str = "dfb59dc2109190bf88e0fcbcfc447f1637e55601015db875532e598681701356";
 const GOLDEN_SYNC: &str = "faf051d14b5150164c4caa5c9d1cd647a15b59d78fe510c3630978e959ecb835";
+
+/// The giant model of issue #11: an MLP 784-[5 000 000]-10 whose weights are a 32-byte
+/// top-k-sparse payload with k = 0.
+const GIANT: u32 = 3_975_000_010;
+
+#[test]
+fn capped_decode_refuses_a_giant_sparse_payload_before_allocating() {
+	let payload = tensor_codec::encode_sparse(&[], &[], &[GIANT]).unwrap();
+	assert_eq!(payload.len(), 32);
+	let cap = fedledger_primitives::model::MAX_PARAMETERS;
+	assert!(matches!(
+		decode_capped(&payload, GIANT, cap),
+		Err(ConsensusError::TooManyParameters { count: GIANT, cap: c }) if c == cap
+	));
+	// A payload declaring more than the model has is a typed error too (no allocation: the
+	// header is checked against the model's count first).
+	assert!(matches!(
+		decode_capped(&payload, 10, cap),
+		Err(ConsensusError::Payload(
+			tensor_codec::CodecError::TooManyParams { .. }
+		))
+	));
+}
+
+#[test]
+fn capped_decode_needs_exactly_the_models_parameter_count() {
+	let values = [1.0f32, -2.0, 0.5, 0.0];
+	let dense = tensor_codec::encode_f32(&values, &[4]).unwrap();
+	assert_eq!(decode_capped(&dense, 4, 4).unwrap(), values);
+	assert_eq!(
+		decode_capped(&dense, 4, 4).unwrap(),
+		decode_weights(&dense, 4).unwrap()
+	);
+	let sparse = tensor_codec::encode_sparse(&[1], &[3.0], &[4]).unwrap();
+	assert_eq!(
+		decode_capped(&sparse, 4, 100).unwrap(),
+		[0.0, 3.0, 0.0, 0.0]
+	);
+	// Fewer values than the model has: a shape error (tensor_codec::decode accepts it).
+	assert!(matches!(
+		decode_capped(&dense, 5, 100),
+		Err(ConsensusError::Shape {
+			expected: 5,
+			got: 4,
+			..
+		})
+	));
+	assert!(matches!(
+		decode_capped(&dense, 4, 3),
+		Err(ConsensusError::TooManyParameters { count: 4, cap: 3 })
+	));
+	assert!(matches!(
+		decode_capped(&dense[..20], 4, 4),
+		Err(ConsensusError::Payload(_))
+	));
+}
