@@ -109,6 +109,30 @@ fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: RoundPhase) {
 	});
 }
 
+/// Round `round` of `model` with `n` trainers committed and revealed: their commitments,
+/// seen payloads, updates and reveal order, as a round in its aggregate phase holds them.
+fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
+	let key = (model, round);
+	let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
+	for (i, t) in trainers.iter().enumerate() {
+		let digest = [i as u8; 32];
+		Commitments::<T>::insert(key, t, digest);
+		SeenPayloads::<T>::insert(key, digest, ());
+		Updates::<T>::insert(
+			key,
+			t,
+			UpdateRecord {
+				payload_hash: digest,
+				block: frame_system::Pallet::<T>::block_number(),
+				extrinsic_index: i as u32,
+				num_samples: 1,
+				base_version: 0,
+			},
+		);
+	}
+	UpdateOrder::<T>::insert(key, BoundedVec::truncate_from(trainers));
+}
+
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
@@ -277,8 +301,9 @@ mod benchmarks {
 	}
 
 	/// `v`: validators in the round's snapshot (all but the caller already reported the same
-	/// hash); `n`: updates in the round, all accepted and scored. The call reaches quorum and
-	/// finalizes: version, slashing check, score settlement and reward payout.
+	/// hash); `n`: updates in the round, all accepted and scored, with their commitments and
+	/// seen payloads still to clear. The call reaches quorum and finalizes: version, slashing
+	/// check, score settlement, reward payout and clearing of the round's scratch.
 	#[benchmark]
 	fn report_aggregate(
 		v: Linear<1, { T::MaxValidators::get() }>,
@@ -290,21 +315,7 @@ mod benchmarks {
 		T::Rewards::credit_pool(model, 100_000u32.into());
 		let hash = [9u8; 32];
 
-		let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
-		for (i, t) in trainers.iter().enumerate() {
-			Updates::<T>::insert(
-				(model, round),
-				t,
-				UpdateRecord {
-					payload_hash: [i as u8; 32],
-					block: frame_system::Pallet::<T>::block_number(),
-					extrinsic_index: i as u32,
-					num_samples: 1,
-					base_version: 0,
-				},
-			);
-		}
-		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(trainers));
+		seed_revealed_round::<T>(model, round, n);
 		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).collect());
 		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =
@@ -359,6 +370,74 @@ mod benchmarks {
 			Rounds::<T>::get(model, round).unwrap().phase,
 			RoundPhase::Finalized
 		);
+	}
+
+	/// The finalizing report's other worst case: the `v - 1` other validators of the
+	/// snapshot each reported a different hash, so finalization slashes every one of them
+	/// and clears `v` reported hashes besides the `n` commitments and seen payloads; the
+	/// caller's stake alone is a quorum. The call is charged the larger of this and
+	/// [`report_aggregate`].
+	#[benchmark]
+	fn report_aggregate_contradicted(
+		v: Linear<1, { T::MaxValidators::get() }>,
+		n: Linear<1, { T::MaxUpdatesPerRound::get() }>,
+	) {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
+		T::Rewards::credit_pool(model, 100_000u32.into());
+		seed_revealed_round::<T>(model, round, n);
+		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
+			BoundedVec::truncate_from((0..n).collect());
+		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =
+			BoundedVec::truncate_from((0..n).map(|i| 1_000_000 + i).collect());
+		let s: BalanceOf<T> = T::MinValidatorBond::get();
+		let caller = funded::<T>("caller", 0);
+		let caller_stake = s.saturating_mul((2 * v).into());
+		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
+		let mut others = BalanceOf::<T>::zero();
+		for i in 1..v {
+			// Bonded for real, so that each slash moves held funds.
+			let who = registered_validator::<T>(i);
+			let contradicting = [(i as u8).wrapping_add(100); 32];
+			Reports::<T>::insert(
+				(model, round),
+				&who,
+				Report {
+					model_hash: contradicting,
+					accepted: accepted.clone(),
+					scores: scores.clone(),
+					stake: s,
+					block: frame_system::Pallet::<T>::block_number(),
+				},
+			);
+			HashStake::<T>::insert((model, round), contradicting, s);
+			snapshot.push((who, s));
+			others = others.saturating_add(s);
+		}
+		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		Rounds::<T>::mutate(model, round, |info| {
+			let info = info.as_mut().unwrap();
+			info.phase = RoundPhase::Aggregate;
+			info.updates = n;
+			info.validator_stake = others.saturating_add(caller_stake);
+		});
+		let hash = [9u8; 32];
+
+		#[extrinsic_call]
+		report_aggregate(
+			RawOrigin::Signed(caller),
+			model,
+			round,
+			hash,
+			accepted,
+			scores,
+		);
+		assert_eq!(
+			Rounds::<T>::get(model, round).unwrap().phase,
+			RoundPhase::Finalized
+		);
+		assert_eq!(Commitments::<T>::iter_prefix((model, round)).count(), 0);
 	}
 
 	/// `on_initialize` with nothing due.
@@ -449,7 +528,9 @@ mod benchmarks {
 		set_phase::<T>(model, round, RoundPhase::Failed);
 		CurrentRound::<T>::insert(
 			model,
-			round.saturating_add(T::RoundRetention::get()).saturating_add(1),
+			round
+				.saturating_add(T::RoundRetention::get())
+				.saturating_add(1),
 		);
 		#[block]
 		{

@@ -57,7 +57,10 @@ impl<T: Config> Pallet<T> {
 				agenda[..i].iter().all(|(m, _)| m != model),
 				"a model is twice on the agenda"
 			);
-			ensure!(Self::is_live(*model), "a retired model holds an agenda slot");
+			ensure!(
+				Self::is_live(*model),
+				"a retired model holds an agenda slot"
+			);
 		}
 		// Pruning removes a round's storage with its record: nothing outlives its round.
 		for (model, round) in UpdateOrder::<T>::iter_keys() {

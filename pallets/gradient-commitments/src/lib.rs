@@ -947,10 +947,7 @@ pub mod pallet {
 		/// payout events and [`Event::RoundFinalized`] (or [`Event::RoundFailed`] if the model
 		/// was retired meanwhile); for a contradicting late report, [`Event::ValidatorSlashed`].
 		#[pallet::call_index(9)]
-		#[pallet::weight(T::WeightInfo::report_aggregate(
-			T::MaxValidators::get(),
-			T::MaxUpdatesPerRound::get(),
-		))]
+		#[pallet::weight(Pallet::<T>::report_aggregate_worst_case())]
 		pub fn report_aggregate(
 			origin: OriginFor<T>,
 			model: ModelId,

@@ -84,6 +84,15 @@ impl<T: Config> Pallet<T> {
 		Ok(Some(T::WeightInfo::report_aggregate(1, info.updates)).into())
 	}
 
+	/// The pre-dispatch weight of `report_aggregate`: a full snapshot and a full round, in
+	/// whichever finalizing case costs more — every other report matching (score settlement
+	/// over all of them) or every other report contradicting (all slashed).
+	pub(crate) fn report_aggregate_worst_case() -> Weight {
+		let (v, n) = (T::MaxValidators::get(), T::MaxUpdatesPerRound::get());
+		T::WeightInfo::report_aggregate(v, n)
+			.max(T::WeightInfo::report_aggregate_contradicted(v, n))
+	}
+
 	/// Whether `backing` is at least two thirds of `total` (and `total` is not zero).
 	fn is_quorum(backing: BalanceOf<T>, total: BalanceOf<T>) -> bool {
 		!total.is_zero() && backing.saturating_mul(3u32.into()) >= total.saturating_mul(2u32.into())

@@ -5,7 +5,8 @@
 //! Finalization, the other way a round closes, is in `reports.rs`.
 
 use crate::{
-	pallet::*, tensor_codec, BalanceOf, FailReason, RoundInfo, RoundInfoOf, RoundPhase, WeightInfo, LOG_TARGET,
+	pallet::*, tensor_codec, BalanceOf, FailReason, RoundInfo, RoundInfoOf, RoundPhase, WeightInfo,
+	LOG_TARGET,
 };
 use alloc::vec::Vec;
 use fedledger_primitives::{
@@ -59,7 +60,11 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 					return Err(ScheduleError::MoreUpdatesThanSlots);
 				}
 				// Nobody is slashed in a buffer; it must be able to reach `min_updates`.
-				([buffer_blocks, aggregate_blocks], buffer_blocks, min_updates)
+				(
+					[buffer_blocks, aggregate_blocks],
+					buffer_blocks,
+					min_updates,
+				)
 			}
 		};
 		let max = T::MaxPhaseBlocks::get();
@@ -186,7 +191,10 @@ impl<T: Config> Pallet<T> {
 			// The aggregate deadline passed without quorum (or the round is already closed).
 			RoundPhase::Aggregate | RoundPhase::Finalized | RoundPhase::Failed => {
 				Self::fail(model, round, &mut info, FailReason::NoQuorum);
-				(now.saturating_add(1u32.into()), T::MaxUpdatesPerRound::get())
+				(
+					now.saturating_add(1u32.into()),
+					T::MaxUpdatesPerRound::get(),
+				)
 			}
 		};
 		Rounds::<T>::insert(model, round, info);
@@ -333,7 +341,11 @@ impl<T: Config> Pallet<T> {
 	/// such transaction alone exceeds a block.
 	pub fn blocks_to_carry(updates: u32, payload_len: u64) -> Option<u64> {
 		let normal = DispatchClass::Normal;
-		let length = u64::from(*<T as frame_system::Config>::BlockLength::get().max.get(normal));
+		let length = u64::from(
+			*<T as frame_system::Config>::BlockLength::get()
+				.max
+				.get(normal),
+		);
 		let weights = <T as frame_system::Config>::BlockWeights::get();
 		let class = weights.get(normal);
 		let budget = class.max_total.unwrap_or(weights.max_block);
@@ -342,7 +354,10 @@ impl<T: Config> Pallet<T> {
 			.max(T::WeightInfo::submit_update(payload_len_u32))
 			.saturating_add(class.base_extrinsic);
 		let by_length = length.checked_div(payload_len + u64::from(REVEAL_OVERHEAD_BYTES))?;
-		let by_time = budget.ref_time().checked_div(per_tx.ref_time()).unwrap_or(u64::MAX);
+		let by_time = budget
+			.ref_time()
+			.checked_div(per_tx.ref_time())
+			.unwrap_or(u64::MAX);
 		let by_proof = budget
 			.proof_size()
 			.checked_div(per_tx.proof_size())

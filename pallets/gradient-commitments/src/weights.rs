@@ -47,6 +47,7 @@ pub trait WeightInfo {
 	fn reveal_update(l: u32, ) -> Weight;
 	fn submit_update(l: u32, ) -> Weight;
 	fn report_aggregate(v: u32, n: u32, ) -> Weight;
+	fn report_aggregate_contradicted(v: u32, n: u32, ) -> Weight;
 	fn on_initialize_idle() -> Weight;
 	fn advance_round(n: u32, ) -> Weight;
 	fn prune_round() -> Weight;
@@ -161,6 +162,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// PROVISIONAL until scripts/benchmark-weights.sh runs: advance_round(64).
 		Self::advance_round(64)
 	}
+	fn report_aggregate_contradicted(v: u32, n: u32, ) -> Weight {
+		// PROVISIONAL until scripts/benchmark-weights.sh runs.
+		Self::report_aggregate(v, n)
+	}
 }
 
 /// The same measurements priced with ParityDB's weights, for tests and mocks.
@@ -241,5 +246,9 @@ impl WeightInfo for () {
 	fn prune_round() -> Weight {
 		// PROVISIONAL until scripts/benchmark-weights.sh runs: advance_round(64).
 		Self::advance_round(64)
+	}
+	fn report_aggregate_contradicted(v: u32, n: u32, ) -> Weight {
+		// PROVISIONAL until scripts/benchmark-weights.sh runs.
+		Self::report_aggregate(v, n)
 	}
 }

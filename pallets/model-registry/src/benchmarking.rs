@@ -1,7 +1,7 @@
 //! Benchmarks of the model registry's calls (FRAME benchmarks v2).
 
 use super::*;
-use fedledger_primitives::traits::ModelStatus;
+use fedledger_primitives::{model::Schedule, traits::ModelStatus};
 use frame_benchmarking::v2::*;
 use frame_support::traits::{fungible::Mutate, Get};
 use frame_system::RawOrigin;
@@ -41,7 +41,13 @@ fn initial_weights<T: Config>(config: &TrainingConfig<BalanceOf<T>>) -> InitialW
 fn config_for_len<T: Config>(len: u32) -> TrainingConfig<BalanceOf<T>> {
 	let params = (len.saturating_sub(tensor_codec::HEADER_LEN as u32) / 4).max(4);
 	let inputs = (params - 2) / 2;
-	TrainingConfig::example(inputs, 2, 3, 1_000u32.into())
+	let mut config = TrainingConfig::example(inputs, 2, 3, 1_000u32.into());
+	// A full round of the largest payload (512 KiB, 7 per block) needs 11 blocks of reveal
+	// on the runtime's chain; the round scheduler refuses shorter windows.
+	if let Schedule::Sync { reveal_blocks, .. } = &mut config.schedule {
+		*reveal_blocks = 16;
+	}
+	config
 }
 
 fn registered_model<T: Config>(owner: &T::AccountId) -> ModelId {

@@ -52,7 +52,8 @@ impl<T: Config> Pallet<T> {
 	/// the parameter count.
 	fn check_config(config: &TrainingConfig<BalanceOf<T>>) -> Result<u32, Error<T>> {
 		let parameter_count = config.validate().map_err(Error::<T>::from)?;
-		T::Scheduler::check_schedule(&config.schedule, parameter_count).map_err(Error::<T>::from)?;
+		T::Scheduler::check_schedule(&config.schedule, parameter_count)
+			.map_err(Error::<T>::from)?;
 		Ok(parameter_count)
 	}
 

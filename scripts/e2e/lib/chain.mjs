@@ -94,9 +94,10 @@ export function describeDispatchError(apiOrRegistry, dispatchError) {
  * Signs and sends `tx` and resolves when it is in a block (or finalized, with `finalized`):
  * `{ blockHash, blockNumber, txIndex, events }`, `events` being the transaction's own records.
  * Rejects with a `DispatchFailure` naming the module error if the extrinsic failed, and with
- * a plain error if the pool refused or dropped it.
+ * a plain error if the pool refused or dropped it. `nonce` signs with that nonce (to send
+ * several transactions of one account at once) instead of the pool's next one.
  */
-export function signAndWait(tx, signer, { timeoutMs = 120_000, finalized = false } = {}) {
+export function signAndWait(tx, signer, { timeoutMs = 120_000, finalized = false, nonce } = {}) {
   return new Promise((resolve, reject) => {
     let unsubscribe = null;
     let settled = false;
@@ -112,7 +113,7 @@ export function signAndWait(tx, signer, { timeoutMs = 120_000, finalized = false
       () => finish(reject, new Error(`${label}: not ${finalized ? 'finalized' : 'in a block'} within ${timeoutMs} ms`)),
       timeoutMs,
     );
-    tx.signAndSend(signer, (result) => {
+    tx.signAndSend(signer, nonce === undefined ? {} : { nonce }, (result) => {
       const { status, dispatchError, events, txIndex } = result;
       if (status.isInvalid || status.isDropped || status.isUsurped) {
         finish(reject, new Error(`${label}: transaction ${status.type}`));

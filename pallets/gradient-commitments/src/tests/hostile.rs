@@ -108,7 +108,10 @@ fn the_reveal_window_must_carry_every_slot_at_the_payload_size() {
 		assert_eq!(at(3), Err(ScheduleError::WindowTooShortForPayload));
 		assert_eq!(at(4), Ok(()));
 		// A payload larger than a block can never be revealed.
-		assert_eq!(GradientCommitments::blocks_to_carry(1, 8 * 1024 * 1024), None);
+		assert_eq!(
+			GradientCommitments::blocks_to_carry(1, 8 * 1024 * 1024),
+			None
+		);
 		// The demo's logistic model (7,850 parameters) needs two blocks of reveal.
 		assert_eq!(
 			GradientCommitments::blocks_to_carry(64, 32 + 4 * 7_850),
@@ -126,10 +129,7 @@ fn a_full_agenda_refuses_registration_and_holds_nothing() {
 		}
 		let held = deposit_held();
 		let next = pallet_model_registry::NextModelId::<Test>::get();
-		assert_noop!(
-			try_register(config(1)),
-			RegistryError::<Test>::AgendaFull
-		);
+		assert_noop!(try_register(config(1)), RegistryError::<Test>::AgendaFull);
 		assert_eq!(deposit_held(), held);
 		assert_eq!(pallet_model_registry::NextModelId::<Test>::get(), next);
 	});
@@ -142,7 +142,12 @@ fn retiring_frees_the_agenda_slot_so_later_models_still_train() {
 		// open under the longest commit window: if retiring kept the slot, the last model
 		// would never open a round.
 		let slots = <<Test as Config>::MaxActiveModels as Get<u32>>::get();
-		let long = with_schedule(sync(<<Test as Config>::MaxPhaseBlocks as Get<u32>>::get(), 3, 3, 1));
+		let long = with_schedule(sync(
+			<<Test as Config>::MaxPhaseBlocks as Get<u32>>::get(),
+			3,
+			3,
+			1,
+		));
 		for _ in 0..=slots {
 			let model = register_model(long.clone(), 0);
 			run_to_block(System::block_number() + 1);
@@ -166,7 +171,9 @@ fn a_retired_models_round_takes_no_work_and_slashes_nobody() {
 	new_test_ext().execute_with(|| {
 		let model = setup(1);
 		commit(model, TRAINERS[0], 0);
-		let bond = TrainerBonds::<Test>::get(model, TRAINERS[0]).unwrap().amount;
+		let bond = TrainerBonds::<Test>::get(model, TRAINERS[0])
+			.unwrap()
+			.amount;
 		assert_ok!(ModelRegistry::retire_model(
 			RuntimeOrigin::signed(OWNER),
 			model
@@ -189,7 +196,9 @@ fn a_retired_models_round_takes_no_work_and_slashes_nobody() {
 		// Long past the reveal deadline, the silent committer keeps its bond.
 		run_to_block(30);
 		assert_eq!(
-			TrainerBonds::<Test>::get(model, TRAINERS[0]).unwrap().amount,
+			TrainerBonds::<Test>::get(model, TRAINERS[0])
+				.unwrap()
+				.amount,
 			bond
 		);
 		assert_ok!(GradientCommitments::do_try_state());
@@ -248,7 +257,10 @@ fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
 			commitment_of(&p, SALT, *t)
 		));
 	}
-	run_with_idle(Rounds::<Test>::get(model, round).unwrap().phase_ends_at, idle);
+	run_with_idle(
+		Rounds::<Test>::get(model, round).unwrap().phase_ends_at,
+		idle,
+	);
 	for (i, t) in TRAINERS.iter().enumerate() {
 		assert_ok!(GradientCommitments::reveal_update(
 			RuntimeOrigin::signed(*t),
@@ -259,7 +271,10 @@ fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
 			100,
 		));
 	}
-	run_with_idle(Rounds::<Test>::get(model, round).unwrap().phase_ends_at, idle);
+	run_with_idle(
+		Rounds::<Test>::get(model, round).unwrap().phase_ends_at,
+		idle,
+	);
 	let n = TRAINERS.len() as u32;
 	let all: Vec<u32> = (0..n).collect();
 	for v in &VALIDATORS[..3] {
@@ -304,11 +319,21 @@ fn round_storage_is_pruned_past_the_retention_window() {
 		let current = CurrentRound::<Test>::get(model).unwrap();
 		for round in rounds {
 			let kept = round + retention >= current;
-			assert_eq!(Rounds::<Test>::contains_key(model, round), kept, "round {round}");
+			assert_eq!(
+				Rounds::<Test>::contains_key(model, round),
+				kept,
+				"round {round}"
+			);
 			assert_eq!(UpdateOrder::<Test>::contains_key((model, round)), kept);
 			assert_eq!(RoundValidators::<Test>::contains_key((model, round)), kept);
-			assert_eq!(Updates::<Test>::iter_prefix((model, round)).count() > 0, kept);
-			assert_eq!(Reports::<Test>::iter_prefix((model, round)).count() > 0, kept);
+			assert_eq!(
+				Updates::<Test>::iter_prefix((model, round)).count() > 0,
+				kept
+			);
+			assert_eq!(
+				Reports::<Test>::iter_prefix((model, round)).count() > 0,
+				kept
+			);
 			// The version chain keeps every finalized round.
 			assert!(Versions::<Test>::get(model, round + 1).is_some());
 		}
@@ -348,7 +373,10 @@ fn on_idle_never_uses_more_than_the_weight_left() {
 			finalize_round(model, false);
 		}
 		let visit = <Test as Config>::WeightInfo::prune_round();
-		let cursor = <<Test as frame_system::Config>::DbWeight as Get<frame_support::weights::RuntimeDbWeight>>::get().reads_writes(1, 1);
+		let cursor = <<Test as frame_system::Config>::DbWeight as Get<
+			frame_support::weights::RuntimeDbWeight,
+		>>::get()
+		.reads_writes(1, 1);
 		// Too little for one visit: nothing is pruned, nothing is charged but the check.
 		let before = Rounds::<Test>::iter().count();
 		let used = GradientCommitments::on_idle(100, cursor + visit - Weight::from_parts(1, 0));
@@ -384,7 +412,10 @@ fn state_stays_bounded_over_a_thousand_rounds() {
 			retention + 3,
 		);
 		assert!(per_round > 0);
-		assert!(last <= warm + per_round, "state grew from {warm} to {last} bytes");
+		assert!(
+			last <= warm + per_round,
+			"state grew from {warm} to {last} bytes"
+		);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }

@@ -13,6 +13,7 @@ mod reports;
 mod schedule;
 mod slashing;
 mod updates;
+mod weights;
 
 const PARAMS: usize = 10;
 const SALT: [u8; 32] = [3u8; 32];

@@ -164,7 +164,10 @@ fn the_round_schedulers_refusals_are_typed_registry_errors() {
 				ScheduleError::WindowTooShortForPayload,
 				Error::RevealWindowTooShort,
 			),
-			(ScheduleError::MoreUpdatesThanSlots, Error::MoreUpdatesThanSlots),
+			(
+				ScheduleError::MoreUpdatesThanSlots,
+				Error::MoreUpdatesThanSlots,
+			),
 			(ScheduleError::AgendaFull, Error::AgendaFull),
 		];
 		for (refusal, error) in cases {
@@ -201,7 +204,10 @@ fn resuming_into_a_full_agenda_fails_and_stays_paused() {
 fn retiring_tells_the_round_scheduler() {
 	new_test_ext().execute_with(|| {
 		let id = register(ALICE);
-		assert_ok!(ModelRegistry::retire_model(RuntimeOrigin::signed(ALICE), id));
+		assert_ok!(ModelRegistry::retire_model(
+			RuntimeOrigin::signed(ALICE),
+			id
+		));
 		assert_eq!(retired(), vec![id]);
 	});
 }

@@ -1,0 +1,246 @@
+//! The benchmarked weights against what the runtime measures: each call (and hook) is run on
+//! its worst case with storage-proof recording on, and the proof it produces — the storage it
+//! really read, as a light client or a parachain validator would need it — must fit the
+//! `proof_size` the weight charges. (Reference time cannot be measured deterministically in a
+//! test; it is what `scripts/benchmark-weights.sh` measures.)
+
+use super::*;
+use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
+use sp_runtime::traits::Dispatchable;
+
+/// Accounts with validator-sized balances beyond the mock's four validators.
+fn funded(index: u64) -> AccountId {
+	let who = 1_000 + index;
+	let _ = <Balances as frame_support::traits::fungible::Mutate<AccountId>>::set_balance(
+		&who, 100_000,
+	);
+	who
+}
+
+/// Runs `setup`, commits it to the backend (a proof records backend reads only), then runs
+/// `measured` with proof recording; returns its result and the proof's encoded size.
+fn measure<S, R>(
+	setup: impl FnOnce() -> (Weight, S),
+	measured: impl FnOnce(S) -> R,
+) -> (Weight, R, usize) {
+	let mut ext = new_test_ext();
+	let (weight, state) = ext.execute_with(setup);
+	ext.commit_all().expect("the setup commits");
+	let (result, proof) = ext.execute_and_prove(|| measured(state));
+	(weight, result, proof.encoded_size())
+}
+
+fn assert_fits(what: &str, weight: Weight, proof: usize) {
+	println!(
+		"{what}: proof {proof} bytes, weight charges {} bytes",
+		weight.proof_size()
+	);
+	assert!(
+		proof as u64 <= weight.proof_size(),
+		"{what}: the proof is {proof} bytes, the weight charges only {}",
+		weight.proof_size()
+	);
+}
+
+/// Round 0 of a fresh model in its aggregate phase with `MaxUpdatesPerRound` trainers
+/// committed and revealed and a snapshot of the caller plus `others` validators, each of
+/// whom already reported `hash_of(i)`. The caller's stake alone is a quorum.
+fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, AccountId) {
+	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
+	let model = register_model(config(1), 10_000);
+	run_to_block(2);
+	for i in 0..slots {
+		let t = funded(100 + i as u64);
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(t),
+			model,
+			100
+		));
+		let p = payload(i, PARAMS);
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(t),
+			model,
+			0,
+			commitment_of(&p, SALT, t)
+		));
+	}
+	run_to_block(5);
+	for i in 0..slots {
+		let t = 1_000 + 100 + i as u64;
+		assert_ok!(GradientCommitments::reveal_update(
+			RuntimeOrigin::signed(t),
+			model,
+			0,
+			bounded(payload(i, PARAMS)),
+			SALT,
+			100
+		));
+	}
+	let caller = funded(0);
+	assert_ok!(GradientCommitments::register_validator(
+		RuntimeOrigin::signed(caller),
+		100_000 / 2
+	));
+	let mut reporters = Vec::new();
+	for i in 1..=others {
+		let v = funded(i as u64);
+		assert_ok!(GradientCommitments::register_validator(
+			RuntimeOrigin::signed(v),
+			500
+		));
+		reporters.push(v);
+	}
+	run_to_block(8);
+	assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+	let all: Vec<u32> = (0..slots).collect();
+	for (i, v) in reporters.iter().enumerate() {
+		assert_ok!(GradientCommitments::report_aggregate(
+			RuntimeOrigin::signed(*v),
+			model,
+			0,
+			hash_of(i as u32),
+			indices(&all),
+			indices(&all),
+		));
+	}
+	assert_eq!(
+		phase(model, 0),
+		RoundPhase::Aggregate,
+		"only the caller finalizes"
+	);
+	(model, caller)
+}
+
+fn finalizing_report(model: ModelId) -> RuntimeCall {
+	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
+	let all: Vec<u32> = (0..slots).collect();
+	RuntimeCall::GradientCommitments(crate::Call::report_aggregate {
+		model,
+		round: 0,
+		model_hash: [9; 32],
+		accepted: indices(&all),
+		scores: indices(&all),
+	})
+}
+
+#[test]
+fn a_finalizing_report_over_contradicting_reports_fits_its_weight() {
+	let others = <<Test as Config>::MaxValidators as Get<u32>>::get() - 1;
+	let (weight, result, proof) = measure(
+		|| {
+			let (model, caller) = aggregating_round(others, |i| [100 + i as u8; 32]);
+			(
+				finalizing_report(model).get_dispatch_info().call_weight,
+				(model, caller),
+			)
+		},
+		|(model, caller)| finalizing_report(model).dispatch(RuntimeOrigin::signed(caller)),
+	);
+	assert_ok!(result);
+	assert_fits("report_aggregate, all others contradicting", weight, proof);
+}
+
+#[test]
+fn a_finalizing_report_over_matching_reports_fits_its_weight() {
+	let others = <<Test as Config>::MaxValidators as Get<u32>>::get() - 1;
+	let (weight, result, proof) = measure(
+		|| {
+			let (model, caller) = aggregating_round(others, |_| [9; 32]);
+			(
+				finalizing_report(model).get_dispatch_info().call_weight,
+				(model, caller),
+			)
+		},
+		|(model, caller)| finalizing_report(model).dispatch(RuntimeOrigin::signed(caller)),
+	);
+	assert_ok!(result);
+	assert_fits("report_aggregate, all others matching", weight, proof);
+}
+
+#[test]
+fn a_reveal_deadline_slashing_every_committer_fits_on_initializes_weight() {
+	let (weight, used, proof) = measure(
+		|| {
+			let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
+			let model = register_model(config(1), 10_000);
+			run_to_block(2);
+			for i in 0..slots {
+				let t = funded(100 + i as u64);
+				assert_ok!(GradientCommitments::bond_trainer(
+					RuntimeOrigin::signed(t),
+					model,
+					100
+				));
+				let p = payload(i, PARAMS);
+				assert_ok!(GradientCommitments::commit_update(
+					RuntimeOrigin::signed(t),
+					model,
+					0,
+					commitment_of(&p, SALT, t)
+				));
+			}
+			run_to_block(7);
+			System::set_block_number(8);
+			(Weight::zero(), ())
+		},
+		|()| GradientCommitments::on_initialize(8),
+	);
+	assert_eq!(weight, Weight::zero());
+	assert_fits(
+		"on_initialize at a reveal deadline, all silent",
+		used,
+		proof,
+	);
+}
+
+#[test]
+fn a_pruning_step_fits_its_weight() {
+	let (weight, used, proof) = measure(
+		|| {
+			let model = setup(1);
+			for round in 0..=RoundRetention::get() {
+				let p = |i: usize| payload(round * 100 + i as u32, PARAMS);
+				for (i, t) in TRAINERS.iter().enumerate() {
+					assert_ok!(GradientCommitments::commit_update(
+						RuntimeOrigin::signed(*t),
+						model,
+						round,
+						commitment_of(&p(i), SALT, *t)
+					));
+				}
+				run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
+				for (i, t) in TRAINERS.iter().enumerate() {
+					assert_ok!(GradientCommitments::reveal_update(
+						RuntimeOrigin::signed(*t),
+						model,
+						round,
+						bounded(p(i)),
+						SALT,
+						100
+					));
+				}
+				run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
+				let all: Vec<u32> = (0..TRAINERS.len() as u32).collect();
+				for v in &VALIDATORS[..3] {
+					assert_ok!(GradientCommitments::report_aggregate(
+						RuntimeOrigin::signed(*v),
+						model,
+						round,
+						[round as u8; 32],
+						indices(&all),
+						indices(&all)
+					));
+				}
+				run_to_block(System::block_number() + 1);
+			}
+			// Round 0 is now past the retention window; the cursor points just before it.
+			assert!(GradientCommitments::is_prunable(model, 0));
+			let visit = <Test as Config>::WeightInfo::prune_round();
+			(visit, ())
+		},
+		|()| GradientCommitments::on_idle(100, Weight::MAX),
+	);
+	// `on_idle` visits every round (each charged one `prune_round`) and prunes round 0.
+	assert!(used.all_gte(weight));
+	assert_fits("on_idle pruning", used, proof);
+}
