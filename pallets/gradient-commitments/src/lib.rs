@@ -35,6 +35,17 @@
 //! Deadlines are in blocks. A round with too few updates, or without quorum by its aggregate
 //! deadline, **fails cleanly**: the model stays at its version and the next round opens.
 //!
+//! ### Bounds
+//!
+//! The registry asks this pallet (as its `RoundScheduler`) whether a schedule can be met: every
+//! window at least two blocks and at most [`Config::MaxPhaseBlocks`], `min_updates` and
+//! `buffer_size` within [`Config::MaxUpdatesPerRound`], and a reveal window that carries every
+//! slot's dense payload at the normal block length and weight plus one block. At most
+//! [`Config::MaxActiveModels`] models hold a slot of the [`Agenda`]; a full agenda refuses
+//! registration; retiring frees the slot at once and abandons the round in flight. Closed
+//! rounds more than [`Config::RoundRetention`] rounds old, and all rounds of retired models,
+//! are pruned in `on_idle`.
+//!
 //! ### Slashing
 //!
 //! Only provable faults are slashed, by [`Config::TrainerSlash`] / [`Config::ValidatorSlash`]
@@ -70,8 +81,11 @@
 //! - the trainer-bond hold of each account equals the sum of its bonds, the validator-bond
 //!   hold equals its bond;
 //! - every active validator has a bond that is not unbonding;
-//! - every current round exists, its update count equals its reveal order's length and stays
-//!   within [`Config::MaxUpdatesPerRound`].
+//! - every current round of a live model exists, its update count equals its reveal order's
+//!   length and stays within [`Config::MaxUpdatesPerRound`];
+//! - the agenda holds each model at most once and no retired model;
+//! - no reveal order or validator snapshot outlives its round's record (pruning removes them
+//!   together).
 //!
 //! ## Code layout
 //!
@@ -83,6 +97,7 @@
 //! - `updates.rs` — commitments, reveals and buffered submissions;
 //! - `reports.rs` — validator reports, quorum and finalization;
 //! - `slashing.rs` — slashing of provable faults into the model's pool;
+//! - `pruning.rs` — removal of old rounds' storage in `on_idle`;
 //! - `invariants.rs` — the `try_state` checks;
 //! - `types.rs` — the stored types; `weights.rs` (generated), `benchmarking.rs`, `mock.rs` and
 //!   `tests/` (split like the code).
