@@ -581,6 +581,14 @@ pub mod pallet {
 				T::ValidatorSlash::get() <= Perbill::one(),
 				"ValidatorSlash above 100 %"
 			);
+			assert!(
+				T::MaxPhaseBlocks::get() >= schedule::MIN_PHASE_BLOCKS,
+				"MaxPhaseBlocks below the shortest window: no schedule could be registered"
+			);
+			assert!(
+				T::WeightInfo::prune_round().all_lte(T::BlockWeights::get().max_block),
+				"pruning one round exceeds a block: on_idle could never prune"
+			);
 			// The worst `on_initialize`: every scheduled model due at once, each slashing a
 			// full round of silent committers.
 			let worst = T::WeightInfo::on_initialize_idle().saturating_add(

@@ -1,0 +1,59 @@
+//! The round protocol's limits with the runtime's real constants, block length and weights:
+//! what the registry accepts from a model owner, and that every pallet's `integrity_test`
+//! (the worst `on_initialize`, a pruning step) fits this runtime's block.
+
+use fedledger_primitives::{
+	model::{Schedule, TrainingConfig},
+	traits::{RoundScheduler, ScheduleError},
+};
+use fedledger_runtime::{AllPalletsWithSystem, GradientCommitments};
+use frame_support::traits::IntegrityTest;
+
+fn sync(commit: u32, reveal: u32, aggregate: u32, min_updates: u32) -> Schedule {
+	Schedule::Sync {
+		commit_blocks: commit,
+		reveal_blocks: reveal,
+		aggregate_blocks: aggregate,
+		min_updates,
+	}
+}
+
+#[test]
+fn every_pallets_integrity_test_holds() {
+	sp_io::TestExternalities::default().execute_with(|| {
+		<AllPalletsWithSystem as IntegrityTest>::integrity_test();
+	});
+}
+
+#[test]
+fn the_demo_model_is_accepted_and_a_full_payload_needs_eleven_reveal_blocks() {
+	// The demo and end-to-end tests: logistic regression 784 → 10, 4 + 4 + 4 blocks.
+	let demo = TrainingConfig::<u128>::example(784, 10, 3, 0);
+	let params = demo.validate().expect("the demo configuration is valid");
+	assert_eq!(params, 7_850);
+	assert_eq!(
+		<GradientCommitments as RoundScheduler>::check_schedule(&sync(4, 4, 4, 3), params),
+		Ok(())
+	);
+	assert_eq!(GradientCommitments::blocks_to_carry(64, 32 + 4 * 7_850), Some(2));
+	// The largest model: 64 reveals of 512 KiB at 7 per block, plus one block.
+	let largest = (512 * 1024 - 32) / 4;
+	assert_eq!(
+		GradientCommitments::blocks_to_carry(64, 32 + 4 * u64::from(largest)),
+		Some(11)
+	);
+	let check = |s| <GradientCommitments as RoundScheduler>::check_schedule(&s, largest);
+	assert_eq!(check(sync(4, 10, 4, 3)), Err(ScheduleError::WindowTooShortForPayload));
+	assert_eq!(check(sync(4, 11, 4, 3)), Ok(()));
+}
+
+#[test]
+fn hostile_schedules_are_refused_with_the_runtimes_constants() {
+	let check = |s| <GradientCommitments as RoundScheduler>::check_schedule(&s, 7_850);
+	assert_eq!(check(sync(u32::MAX, 4, 4, 3)), Err(ScheduleError::PhaseTooLong));
+	assert_eq!(check(sync(1_201, 4, 4, 3)), Err(ScheduleError::PhaseTooLong));
+	assert_eq!(check(sync(1_200, 4, 4, 3)), Ok(()));
+	assert_eq!(check(sync(4, 1, 4, 3)), Err(ScheduleError::PhaseTooShort));
+	assert_eq!(check(sync(4, 4, 4, 65)), Err(ScheduleError::MoreUpdatesThanSlots));
+	assert_eq!(check(sync(4, 4, 4, 100_000)), Err(ScheduleError::MoreUpdatesThanSlots));
+}
