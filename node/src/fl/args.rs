@@ -66,6 +66,24 @@ pub struct FlArgs {
 	#[arg(long, value_name = "SEED", default_value_t = 42)]
 	pub fl_partition_seed: u64,
 
+	/// Largest model, in parameters, this node follows: a model declaring more is not
+	/// followed (no version verified, no duty done for it), and no tensor is ever decoded for
+	/// more than this. Defaults to the runtime's own bound.
+	#[arg(long, value_name = "N", default_value_t = fedledger_worker::DEFAULT_MAX_PARAMS)]
+	pub fl_max_params: u32,
+
+	/// Milliseconds a worker wake-up may spend before heavy work (training, aggregation,
+	/// rebuilds) of further models waits for the next wake-up. Cheap, deadline-bound duties
+	/// (reveals, reports, re-sends) are never deferred.
+	#[arg(long, value_name = "MS", default_value_t = fedledger_worker::DEFAULT_WAKEUP_BUDGET_MS)]
+	pub fl_wakeup_budget_ms: u64,
+
+	/// Rounds (and versions) of each model whose payloads, candidate weights and version
+	/// weights the worker's store keeps; older ones are deleted (the latest verified version
+	/// always stays). 0 keeps everything.
+	#[arg(long, value_name = "ROUNDS", default_value_t = fedledger_worker::DEFAULT_STORE_ROUNDS)]
+	pub fl_store_rounds: u32,
+
 	/// Do not start the FL worker at all (not even to verify versions).
 	#[arg(long, conflicts_with_all = ["fl_validator", "fl_trainer"])]
 	pub fl_disable: bool,

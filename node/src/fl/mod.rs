@@ -71,6 +71,10 @@ pub struct FlParams<C, P> {
 }
 
 /// Starts the worker thread, woken on every new best block (and every [`IDLE_WAKE_UP`]).
+///
+/// The worker runs on a blocking thread of its own, never on the block-import path: the
+/// import notification only `try_send`s into a one-slot channel, so a slow wake-up (training,
+/// aggregation) delays the worker's next wake-up, never block import or authoring.
 pub fn spawn<C, P>(params: FlParams<C, P>) -> Result<(), String>
 where
 	C: ProvideRuntimeApi<Block>
@@ -120,6 +124,10 @@ where
 		trainer,
 		trainer_bond: <Runtime as pallet_gradient_commitments::Config>::MinTrainerBond::get(),
 		validator_bond: <Runtime as pallet_gradient_commitments::Config>::MinValidatorBond::get(),
+		max_params: args.fl_max_params,
+		wakeup_budget: Duration::from_millis(args.fl_wakeup_budget_ms),
+		block_time: Duration::from_millis(fedledger_runtime::SLOT_DURATION),
+		store_rounds: args.fl_store_rounds,
 	};
 	let mut worker = Worker::new(chain, shared.store, config, metrics, shared.status);
 

@@ -21,6 +21,18 @@ pub struct Metrics {
 	pub version_mismatches: Counter<U64>,
 	pub submissions: CounterVec<U64>,
 	pub last_block: Gauge<U64>,
+	/// Failed duties, by duty (`follow`, `validate`, `train`, `resend`, `register`, `prune`)
+	/// and kind (`error`, `panic`, `over_budget`): counted once per (model, round, duty,
+	/// kind), not once per block. Labelled by duty, never by model, so its cardinality is
+	/// fixed whatever models get registered.
+	pub model_failures: CounterVec<U64>,
+	/// Models not followed because they declare more parameters than `--fl-max-params`.
+	pub models_over_cap: Counter<U64>,
+	/// Heavy duties (training, aggregation, rebuilds) put off to a later wake-up because the
+	/// wake-up's time budget was spent.
+	pub heavy_deferred: Counter<U64>,
+	/// Files the store's retention window deleted.
+	pub store_pruned_files: Counter<U64>,
 }
 
 fn seconds_histogram(name: &str, help: &str) -> Result<Histogram, PrometheusError> {
@@ -108,6 +120,28 @@ impl Metrics {
 					"Best block the worker last processed",
 				)?,
 				registry,
+			)?,
+			model_failures: register(
+				CounterVec::new(
+					Opts::new(
+						"fedledger_worker_model_failures_total",
+						"Failed duties (once per model, round, duty and kind), by duty and kind",
+					),
+					&["duty", "kind"],
+				)?,
+				registry,
+			)?,
+			models_over_cap: counter(
+				"fedledger_worker_models_over_cap_total",
+				"Models not followed: more parameters than this node's --fl-max-params",
+			)?,
+			heavy_deferred: counter(
+				"fedledger_worker_heavy_deferred_total",
+				"Heavy duties deferred to a later wake-up by the wake-up time budget",
+			)?,
+			store_pruned_files: counter(
+				"fedledger_worker_store_pruned_files_total",
+				"Files deleted by the store's retention window",
 			)?,
 		})
 	}

@@ -1,10 +1,33 @@
 //! The worker's files under the node's base path: weights and payloads by hash, the version
-//! index, the trainer's commit journal and the submitted transactions.
+//! index, per-round manifests, the trainer's commit journal and the submitted transactions.
 //!
 //! Every write goes to a temporary file that is renamed into place, so a crash (even SIGKILL)
 //! leaves either the old or the new file, never a torn one. Content-addressed files are
 //! checked against their name when read.
+//!
+//! # Retention
+//!
+//! Payloads (up to 64 × 512 KiB a round) and candidate weights would otherwise pile up
+//! forever, so everything the worker stores for a round is listed in that round's manifest
+//! (`rounds/<model>-<round>.json`), and [`Store::prune`] deletes, per model, what belongs to
+//! rounds and versions before a [`Retention`] horizon:
+//!
+//! - **kept**: the version index entry and weights of the last `window` verified versions of
+//!   every model (always including the latest, which the follower extends and the trainer
+//!   trains from), and the payloads, candidate weights and commit journals of its last
+//!   `window` rounds;
+//! - **deleted**: the payloads, candidates and commit journals of older rounds, and the index
+//!   entries and weights of older versions;
+//! - a file referenced by anything kept (another model's version, a payload seen in two
+//!   rounds) is never deleted; files no manifest lists (written before manifests existed) are
+//!   left alone.
+//!
+//! So the RPC serves the weights of the last `window` versions and the payloads of the last
+//! `window` rounds. An older version stays rebuildable from chain data (the version links
+//! and the payloads in block bodies), as a fresh node rebuilds every version; the store only
+//! needs the latest verified version to follow the chain on.
 
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -58,7 +81,9 @@ pub struct Store {
 impl Store {
 	/// Opens (creating) the store at `root`.
 	pub fn open(root: &Path) -> Result<Self, StoreError> {
-		for sub in ["weights", "payloads", "versions", "commits", "txs"] {
+		for sub in [
+			"weights", "payloads", "versions", "commits", "txs", "rounds",
+		] {
 			let dir = root.join(sub);
 			fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
 		}
@@ -261,6 +286,273 @@ impl Store {
 		}
 		out.sort_by_key(|(_, tx)| tx.nonce);
 		Ok(out)
+	}
+}
+
+/// What the worker stored for one round of one model (`rounds/<model>-<round>.json`): what
+/// [`Store::prune`] deletes once the round is past the retention window.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundManifest {
+	/// Update payloads (the trainer's own, and others' read for aggregation), hex hashes.
+	pub payloads: Vec<String>,
+	/// Weights computed for the round (a validator's aggregate, a follower's rebuild).
+	pub candidates: Vec<String>,
+}
+
+/// The first round and version of one model that [`Store::prune`] keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+	pub first_round: RoundIndex,
+	pub first_version: VersionIndex,
+}
+
+impl Retention {
+	/// Keeps the last `window` rounds up to `current_round` and the last `window` versions up
+	/// to `latest_version` (at least the latest: a window of 0 counts as 1).
+	pub fn window(window: u32, current_round: RoundIndex, latest_version: VersionIndex) -> Self {
+		let window = window.max(1);
+		Self {
+			first_round: current_round.saturating_sub(window - 1),
+			first_version: latest_version.saturating_sub(window - 1),
+		}
+	}
+}
+
+/// What one [`Store::prune`] deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pruned {
+	pub files: usize,
+	pub bytes: u64,
+}
+
+/// `<model>-<index>` (a version entry, or a manifest or journal without its extension).
+fn parse_key(name: &str) -> Option<(ModelId, u32)> {
+	let (m, i) = name.split_once('-')?;
+	Some((m.parse().ok()?, i.parse().ok()?))
+}
+
+impl Store {
+	fn manifest_key(model: ModelId, round: RoundIndex) -> String {
+		format!("{model}-{round}")
+	}
+
+	/// The manifest of a round.
+	pub fn round_manifest(
+		&self,
+		model: ModelId,
+		round: RoundIndex,
+	) -> Result<Option<RoundManifest>, StoreError> {
+		self.get_json("rounds", &Self::manifest_key(model, round))
+	}
+
+	/// Lists `hash` in a round's manifest (before the file is written: a crash in between
+	/// leaves an entry without a file, which pruning skips, never a file nothing lists).
+	fn note(
+		&self,
+		model: ModelId,
+		round: RoundIndex,
+		hash: &Digest,
+		candidate: bool,
+	) -> Result<(), StoreError> {
+		let mut manifest = self.round_manifest(model, round)?.unwrap_or_default();
+		let list = if candidate {
+			&mut manifest.candidates
+		} else {
+			&mut manifest.payloads
+		};
+		let hex = to_hex(hash);
+		if list.contains(&hex) {
+			return Ok(());
+		}
+		list.push(hex);
+		self.put_json("rounds", &Self::manifest_key(model, round), &manifest)
+	}
+
+	/// Stores an update payload of a round (listed in its manifest); returns its hash.
+	pub fn put_round_payload(
+		&self,
+		model: ModelId,
+		round: RoundIndex,
+		bytes: &[u8],
+	) -> Result<Digest, StoreError> {
+		self.note(model, round, &tensor_codec::digest(bytes), false)?;
+		self.put_payload(bytes)
+	}
+
+	/// Stores weights computed for a round (listed in its manifest); returns their hash.
+	pub fn put_candidate(
+		&self,
+		model: ModelId,
+		round: RoundIndex,
+		bytes: &[u8],
+	) -> Result<Digest, StoreError> {
+		self.note(model, round, &tensor_codec::digest(bytes), true)?;
+		self.put_weights(bytes)
+	}
+
+	/// `(model, index, file name)` of every `<model>-<index>[suffix]` file in `dir`.
+	fn keyed_files(
+		&self,
+		dir: &str,
+		suffix: &str,
+	) -> Result<Vec<(ModelId, u32, String)>, StoreError> {
+		let path = self.root.join(dir);
+		let entries = fs::read_dir(&path).map_err(|source| StoreError::Io {
+			path: path.clone(),
+			source,
+		})?;
+		let mut out = Vec::new();
+		for entry in entries.flatten() {
+			let name = entry.file_name().to_string_lossy().into_owned();
+			let Some(stem) = name.strip_suffix(suffix) else {
+				continue;
+			};
+			if let Some((model, index)) = parse_key(stem) {
+				out.push((model, index, stem.to_string()));
+			}
+		}
+		Ok(out)
+	}
+
+	/// The versions of `model` in the index, in increasing order.
+	pub fn versions_of(&self, model: ModelId) -> Result<Vec<VersionIndex>, StoreError> {
+		let mut out: Vec<VersionIndex> = self
+			.keyed_files("versions", "")?
+			.into_iter()
+			.filter(|(m, _, _)| *m == model)
+			.map(|(_, v, _)| v)
+			.collect();
+		out.sort_unstable();
+		Ok(out)
+	}
+
+	/// The highest version of `model` whose index entry and weights are both present: the
+	/// index is written only after the version was verified (and only in order), so that is
+	/// the highest verified version, also after pruning removed the older ones.
+	pub fn latest_version(&self, model: ModelId) -> Result<Option<VersionIndex>, StoreError> {
+		for v in self.versions_of(model)?.into_iter().rev() {
+			if let Some(hash) = self.version(model, v)? {
+				if self.weights(&hash)?.is_some() {
+					return Ok(Some(v));
+				}
+			}
+		}
+		Ok(None)
+	}
+
+	/// Deletes a file, counting what it freed; a missing file is not an error.
+	fn remove_counted(path: &Path, pruned: &mut Pruned) -> Result<(), StoreError> {
+		let len = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+		match fs::remove_file(path) {
+			Ok(()) => {
+				pruned.files += 1;
+				pruned.bytes += len;
+				Ok(())
+			}
+			Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+			Err(source) => Err(StoreError::Io {
+				path: path.into(),
+				source,
+			}),
+		}
+	}
+
+	/// The file of a hex hash read from a manifest or journal (`None` unless it is one: a
+	/// damaged manifest must not name a path outside the store).
+	fn hashed_path(&self, dir: &str, hex: &str) -> Option<PathBuf> {
+		let hash = digest_from_hex(hex)?;
+		Some(self.root.join(dir).join(format!("{}.fltc", to_hex(&hash))))
+	}
+
+	fn remove_hashed(&self, dir: &str, hex: &str, pruned: &mut Pruned) -> Result<(), StoreError> {
+		match self.hashed_path(dir, hex) {
+			Some(path) => Self::remove_counted(&path, pruned),
+			None => Ok(()),
+		}
+	}
+
+	/// Deletes what belongs to rounds and versions before each listed model's [`Retention`]
+	/// (see the module docs); models not in `keep` are left untouched. Mark and sweep: every
+	/// hash a kept version, manifest or commit journal names (of any model) survives.
+	pub fn prune(&self, keep: &HashMap<ModelId, Retention>) -> Result<Pruned, StoreError> {
+		let old_round = |m: ModelId, r: RoundIndex| keep.get(&m).is_some_and(|k| r < k.first_round);
+		let old_version =
+			|m: ModelId, v: VersionIndex| keep.get(&m).is_some_and(|k| v < k.first_version);
+		let versions = self.keyed_files("versions", "")?;
+		let manifests = self.keyed_files("rounds", ".json")?;
+		let commits = self.keyed_files("commits", ".json")?;
+
+		// Mark.
+		let mut live_weights = HashSet::new();
+		let mut live_payloads = HashSet::new();
+		let mut expired_versions = Vec::new();
+		for (m, v, _) in versions {
+			let Some(hash) = self.version(m, v)? else {
+				continue;
+			};
+			if old_version(m, v) {
+				expired_versions.push((m, v, to_hex(&hash)));
+			} else {
+				live_weights.insert(to_hex(&hash));
+			}
+		}
+		let mut expired_manifests = Vec::new();
+		for (m, r, key) in manifests {
+			let Some(manifest) = self.get_json::<RoundManifest>("rounds", &key)? else {
+				continue;
+			};
+			if old_round(m, r) {
+				expired_manifests.push((key, manifest));
+			} else {
+				live_payloads.extend(manifest.payloads);
+				live_weights.extend(manifest.candidates);
+			}
+		}
+		let mut expired_commits = Vec::new();
+		for (m, r, key) in commits {
+			let Some(journal) = self.get_json::<CommitJournal>("commits", &key)? else {
+				continue;
+			};
+			if old_round(m, r) {
+				expired_commits.push((key, journal));
+			} else {
+				live_payloads.insert(journal.payload_hash);
+			}
+		}
+
+		// Sweep: the files first, the entries naming them last, so a crash in between leaves
+		// an entry whose file is gone (the next prune finishes it), never an unlisted file.
+		let mut pruned = Pruned::default();
+		for (key, manifest) in expired_manifests {
+			for p in manifest
+				.payloads
+				.iter()
+				.filter(|p| !live_payloads.contains(*p))
+			{
+				self.remove_hashed("payloads", p, &mut pruned)?;
+			}
+			for c in manifest
+				.candidates
+				.iter()
+				.filter(|c| !live_weights.contains(*c))
+			{
+				self.remove_hashed("weights", c, &mut pruned)?;
+			}
+			Self::remove_counted(&self.json_path("rounds", &key), &mut pruned)?;
+		}
+		for (key, journal) in expired_commits {
+			if !live_payloads.contains(&journal.payload_hash) {
+				self.remove_hashed("payloads", &journal.payload_hash, &mut pruned)?;
+			}
+			Self::remove_counted(&self.json_path("commits", &key), &mut pruned)?;
+		}
+		for (m, v, hash) in expired_versions {
+			if !live_weights.contains(&hash) {
+				self.remove_hashed("weights", &hash, &mut pruned)?;
+			}
+			Self::remove_counted(&self.version_path(m, v), &mut pruned)?;
+		}
+		Ok(pruned)
 	}
 }
 

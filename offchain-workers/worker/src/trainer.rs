@@ -1,7 +1,6 @@
 //! Trainer duties: bond for every model the local data fits, then each round train from the
 //! round's base version, commit, and reveal (sync) or submit against the base (buffered).
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use fedledger_primitives::{
@@ -11,7 +10,7 @@ use ndarray::Array1;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use fedledger_ml::consensus::decode_weights;
+use fedledger_ml::consensus::decode_capped;
 use fedledger_ml::hex::{from_hex, to_hex};
 
 use super::store::CommitJournal;
@@ -22,7 +21,7 @@ use super::{
 use fedledger_ml::attacks::Attack;
 use fedledger_ml::data::Dataset;
 use fedledger_ml::model::DenseNet;
-use fedledger_ml::training::{train_local, TrainConfig};
+use fedledger_ml::training::{train_local_until, TrainConfig, TrainError};
 
 /// A trainer's private data and behaviour.
 pub struct TrainerSetup {
@@ -77,48 +76,56 @@ impl<C: Chain> Worker<C> {
 			&& a.classes as usize == setup.data.classes()
 	}
 
-	pub(super) fn trainer_duties(
+	/// Bonds for `model` if its data fits, then does this round's part: commit (training
+	/// first, which is heavy, unless the update is journaled), reveal, or buffered submit.
+	pub(super) fn trainer_duty(
 		&mut self,
 		at: &BlockRef,
-		models: &[ModelState],
-		rounds: &HashMap<ModelId, RoundState>,
+		model: &ModelState,
+		round: Option<&RoundState>,
 	) -> Result<(), WorkerError> {
 		let Some(me) = self.config.account else {
 			return Ok(());
 		};
-		let fitting: Vec<&ModelState> = models
-			.iter()
-			.filter(|m| m.active && self.data_fits(m))
-			.collect();
-		for model in fitting {
-			let bond_key = format!("bond-{}", model.id);
-			if self.chain.trainer_bond(at, model.id, &me)?.is_none() {
-				let amount = self.config.trainer_bond;
-				let id = model.id;
-				self.perform(at, &bond_key, |_| {
-					Ok(Some(FlCall::BondTrainer { model: id, amount }))
-				})?;
-				continue;
-			}
-			if self.store.tx(&bond_key)?.is_some() {
-				self.settle(&bond_key)?;
-			}
-			let Some(round) = rounds.get(&model.id) else {
-				continue;
-			};
-			match round.phase {
-				RoundPhase::Commit => self.commit(at, &me, round)?,
-				RoundPhase::Reveal => self.reveal(at, &me, round)?,
-				RoundPhase::Buffer => self.submit_buffered(at, &me, model, round)?,
-				_ => {}
-			}
+		if !(model.active && self.data_fits(model)) {
+			return Ok(());
 		}
-		Ok(())
+		let bond_key = format!("bond-{}", model.id);
+		if self.chain.trainer_bond(at, model.id, &me)?.is_none() {
+			let amount = self.config.trainer_bond;
+			let id = model.id;
+			return self.perform(at, &bond_key, |_| {
+				Ok(Some(FlCall::BondTrainer { model: id, amount }))
+			});
+		}
+		if self.store.tx(&bond_key)?.is_some() {
+			self.settle(&bond_key)?;
+		}
+		let Some(round) = round else {
+			return Ok(());
+		};
+		match round.phase {
+			RoundPhase::Commit => self.commit(at, &me, round),
+			RoundPhase::Reveal => self.reveal(at, &me, round),
+			RoundPhase::Buffer => self.submit_buffered(at, &me, model, round),
+			_ => Ok(()),
+		}
+	}
+
+	/// When training for `round` must give up: once its update could no longer be sent
+	/// before the phase ends (the phase's remaining blocks, at least one, times the block
+	/// time). `None` if that is too far to represent.
+	fn training_deadline(&self, at: &BlockRef, round: &RoundState) -> Option<Instant> {
+		let blocks = round.phase_ends_at.saturating_sub(at.number).max(1);
+		let left = self.config.block_time.checked_mul(blocks)?;
+		Instant::now().checked_add(left)
 	}
 
 	/// Trains from `base_hash`'s weights; `None` while those weights are not rebuilt yet.
+	/// Training is heavy work: it waits for the heavy pass and the wake-up's budget.
 	fn train(
 		&mut self,
+		at: &BlockRef,
 		round: &RoundState,
 		base_hash: &[u8; 32],
 		me: &[u8; 32],
@@ -131,25 +138,42 @@ impl<C: Chain> Worker<C> {
 		let Some(base_bytes) = self.store.weights(base_hash)? else {
 			return Ok(None);
 		};
-		let base =
-			decode_weights(&base_bytes, round.parameter_count).map_err(|e| err(e.to_string()))?;
+		if !self.admit_heavy(round.model) {
+			return Ok(None);
+		}
+		let base = decode_capped(&base_bytes, round.parameter_count, self.config.max_params)
+			.map_err(|e| err(format!("base weights: {e}")))?;
 		let arch = DenseNet::from_architecture(&round.config.architecture)
 			.map_err(|e| err(format!("unsupported architecture: {e}")))?;
-		let setup = self
-			.config
-			.trainer
-			.as_ref()
-			.expect("trainer duties need a trainer setup");
+		let Some(setup) = self.config.trainer.as_ref() else {
+			return Ok(None);
+		};
 		let seed = training_seed(me, round.model, round.index);
+		let deadline = self.training_deadline(at, round);
 		let started = Instant::now();
-		let update = train_local(
+		let update = match train_local_until(
 			&arch,
 			Array1::from(base).view(),
 			&setup.data,
 			&train_config(&round.config),
 			seed,
-		)
-		.map_err(|e| err(format!("training: {e}")))?;
+			deadline,
+		) {
+			Ok(update) => update,
+			Err(e @ TrainError::DeadlinePassed { .. }) => {
+				return Err(WorkerError::OverBudget {
+					model: round.model,
+					round: round.index,
+					message: format!(
+						"training abandoned after {:.2}s ({e}): its update could not be sent \
+						 before block {}",
+						started.elapsed().as_secs_f64(),
+						round.phase_ends_at
+					),
+				});
+			}
+			Err(e) => return Err(err(format!("training: {e}"))),
+		};
 		let secs = started.elapsed().as_secs_f64();
 		if let Some(m) = &self.metrics {
 			m.training_seconds.observe(secs);
@@ -207,10 +231,13 @@ impl<C: Chain> Worker<C> {
 		let journal = match self.store.commit(round.model, round.index)? {
 			Some(j) => j,
 			None => {
-				let Some((payload, num_samples)) = self.train(round, &round.base_hash, me)? else {
+				let Some((payload, num_samples)) = self.train(at, round, &round.base_hash, me)?
+				else {
 					return Ok(());
 				};
-				let payload_hash = self.store.put_payload(&payload)?;
+				let payload_hash =
+					self.store
+						.put_round_payload(round.model, round.index, &payload)?;
 				let salt: [u8; 32] = rand::random();
 				let journal = CommitJournal {
 					payload_hash: to_hex(&payload_hash),
@@ -315,10 +342,11 @@ impl<C: Chain> Worker<C> {
 		let base_hash = model.version_hash;
 		let base_version = model.version;
 		self.perform(at, &key, |w| {
-			let Some((payload, num_samples)) = w.train(round, &base_hash, me)? else {
+			let Some((payload, num_samples)) = w.train(at, round, &base_hash, me)? else {
 				return Ok(None);
 			};
-			w.store.put_payload(&payload)?;
+			w.store
+				.put_round_payload(round.model, round.index, &payload)?;
 			Ok(Some(FlCall::SubmitUpdate {
 				model: round.model,
 				round: round.index,

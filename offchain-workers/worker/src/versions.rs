@@ -6,7 +6,7 @@ use std::time::Instant;
 use fedledger_primitives::{tensor_codec, Digest, ModelId};
 
 use fedledger_ml::consensus::{
-	decode_weights, next_model, staleness_of, NextModel, RoundInputs, RoundUpdate, CHAIN_SERVER_LR,
+	decode_capped, next_model, staleness_of, NextModel, RoundInputs, RoundUpdate, CHAIN_SERVER_LR,
 };
 use fedledger_ml::hex::to_hex;
 
@@ -14,18 +14,13 @@ use super::LOG_TARGET;
 use super::{BlockRef, Chain, ModelState, RoundState, UpdateRef, Worker, WorkerError};
 
 impl<C: Chain> Worker<C> {
-	/// Highest verified version of `model` in the store (scanned once, then cached).
+	/// Highest verified version of `model` in the store (looked up once, then cached; the
+	/// store may have pruned the versions below it).
 	fn verified_version(&mut self, model: ModelId) -> Result<Option<u32>, WorkerError> {
 		if let Some(v) = self.verified.get(&model) {
 			return Ok(Some(*v));
 		}
-		let mut last = None;
-		while let Some(hash) = self.store.version(model, last.map_or(0, |v: u32| v + 1))? {
-			if self.store.weights(&hash)?.is_none() {
-				break;
-			}
-			last = Some(last.map_or(0, |v| v + 1));
-		}
+		let last = self.store.latest_version(model)?;
 		if let Some(v) = last {
 			self.verified.insert(model, v);
 		}
@@ -91,6 +86,9 @@ impl<C: Chain> Worker<C> {
 					);
 					return Ok(());
 				};
+				if !self.admit_heavy(model.id) {
+					return Ok(()); // rebuilt in the heavy pass (or a later wake-up)
+				}
 				let Some(info) = self.chain.round(at, model.id, round)? else {
 					log::debug!(
 						target: LOG_TARGET,
@@ -114,7 +112,7 @@ impl<C: Chain> Worker<C> {
 					self.diverged.insert(model.id, version);
 					return Ok(());
 				}
-				self.store.put_weights(&next.weights)?;
+				self.store.put_candidate(model.id, round, &next.weights)?;
 			}
 			log::debug!(target: LOG_TARGET, "model {} version {version} verified", model.id);
 			self.mark_verified(model.id, version, &link.hash)?;
@@ -149,9 +147,11 @@ impl<C: Chain> Worker<C> {
 	}
 
 	/// A round's update payloads in reveal order, verified against their hashes (from the
-	/// store or block bodies); `None` while one is unavailable.
+	/// store or block bodies, then kept in the store under the round); `None` while one is
+	/// unavailable.
 	pub(super) fn round_payloads(
 		&mut self,
+		round: &RoundState,
 		updates: &[UpdateRef],
 	) -> Result<Option<Vec<Vec<u8>>>, WorkerError> {
 		let mut out = Vec::with_capacity(updates.len());
@@ -171,19 +171,34 @@ impl<C: Chain> Worker<C> {
 				);
 				return Ok(None);
 			}
-			self.store.put_payload(&bytes)?;
+			self.store
+				.put_round_payload(round.model, round.index, &bytes)?;
 			out.push(bytes);
 		}
 		Ok(Some(out))
 	}
 
 	/// The next model of a round whose updates are all revealed, from chain data; `None` while
-	/// the base weights or a payload are not available. Caches nothing.
+	/// the base weights or a payload are not available. Caches nothing. Every tensor is
+	/// decoded for exactly the round's parameter count and never above the node's cap.
 	pub(super) fn compute_round(
 		&mut self,
 		at: &BlockRef,
 		round: &RoundState,
 	) -> Result<Option<NextModel>, WorkerError> {
+		let err = |message: String| WorkerError::Round {
+			model: round.model,
+			round: round.index,
+			message,
+		};
+		let cap = self.config.max_params;
+		if round.parameter_count > cap {
+			// The round's snapshot, not only the model, must be within the cap.
+			return Err(err(format!(
+				"the round's model declares {} parameters, above this node's cap of {cap}",
+				round.parameter_count
+			)));
+		}
 		let Some(base_bytes) = self.store.weights(&round.base_hash)? else {
 			return Ok(None);
 		};
@@ -191,26 +206,21 @@ impl<C: Chain> Worker<C> {
 		if updates.is_empty() {
 			return Ok(None);
 		}
-		let Some(payloads) = self.round_payloads(&updates)? else {
+		let Some(payloads) = self.round_payloads(round, &updates)? else {
 			return Ok(None);
 		};
 		let started = Instant::now();
-		let err = |message: String| WorkerError::Round {
-			model: round.model,
-			round: round.index,
-			message,
-		};
-		let base =
-			decode_weights(&base_bytes, round.parameter_count).map_err(|e| err(e.to_string()))?;
+		let base = decode_capped(&base_bytes, round.parameter_count, cap)
+			.map_err(|e| err(format!("base weights: {e}")))?;
 		let decoded = updates
 			.iter()
 			.zip(&payloads)
 			.map(|(u, bytes)| {
-				let t = tensor_codec::decode(bytes, round.parameter_count)
-					.map_err(|e| err(format!("update {}: {e:?}", to_hex(&u.payload_hash))))?;
+				let values = decode_capped(bytes, round.parameter_count, cap)
+					.map_err(|e| err(format!("update {}: {e}", to_hex(&u.payload_hash))))?;
 				Ok(RoundUpdate {
 					payload_hash: u.payload_hash,
-					values: t.values,
+					values,
 					num_samples: u.num_samples,
 					base_version: u.base_version,
 				})
