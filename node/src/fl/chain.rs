@@ -366,7 +366,14 @@ where
 		let xt = <Block as sp_runtime::traits::Block>::Extrinsic::decode(&mut &tx.bytes[..])
 			.map_err(|e| ChainError::Pool(format!("undecodable transaction: {e}")))?;
 		let best = self.client.info().best_hash;
-		futures::executor::block_on(self.pool.submit_one(best, TransactionSource::External, xt))
+		// The worker's whole loop runs inside one poll of a blocking task, so tokio's
+		// cooperative budget is never refilled there: after ~128 operations on the pool's
+		// tokio locks every one of them would return `Pending` forever and this `block_on`
+		// would spin (seen with 16 models committing in one wake-up). `unconstrained` opts
+		// the submission out of the budget.
+		let submission =
+			tokio::task::unconstrained(self.pool.submit_one(best, TransactionSource::External, xt));
+		futures::executor::block_on(submission)
 			.map(|_| ())
 			.map_err(|e| ChainError::Pool(e.to_string()))
 	}

@@ -38,10 +38,11 @@ const OWNER_SURI = '//Ferdie//stash';
 /** Rounds the honest model must finalize after the attacks. */
 const ROUNDS = 3;
 /**
- * Peak resident memory (VmHWM) any node may reach: 1.5 GiB. A node following the giant model
- * would try to allocate 16 GB; an honest run of this test peaks at a few hundred MiB.
+ * Peak resident memory (VmHWM) any node may reach: 1 GiB. A node following the giant model
+ * would try to allocate 16 GB; in this test validators peak near 125 MiB and trainers (which
+ * hold their Fashion-MNIST shard) near 390 MiB.
  */
-const MEMORY_BOUND_KIB = 1.5 * 1024 * 1024;
+const MEMORY_BOUND_KIB = 1024 * 1024;
 
 /** A 32-byte top-k payload with k = 0 claiming `params` parameters (the codec's header). */
 function sparseClaiming(params) {
