@@ -35,7 +35,10 @@ fn the_demo_model_is_accepted_and_a_full_payload_needs_eleven_reveal_blocks() {
 		<GradientCommitments as RoundScheduler>::check_schedule(&sync(4, 4, 4, 3), params),
 		Ok(())
 	);
-	assert_eq!(GradientCommitments::blocks_to_carry(64, 32 + 4 * 7_850), Some(2));
+	assert_eq!(
+		GradientCommitments::blocks_to_carry(64, 32 + 4 * 7_850),
+		Some(2)
+	);
 	// The largest model: 64 reveals of 512 KiB at 7 per block, plus one block.
 	let largest = (512 * 1024 - 32) / 4;
 	assert_eq!(
@@ -43,17 +46,32 @@ fn the_demo_model_is_accepted_and_a_full_payload_needs_eleven_reveal_blocks() {
 		Some(11)
 	);
 	let check = |s| <GradientCommitments as RoundScheduler>::check_schedule(&s, largest);
-	assert_eq!(check(sync(4, 10, 4, 3)), Err(ScheduleError::WindowTooShortForPayload));
+	assert_eq!(
+		check(sync(4, 10, 4, 3)),
+		Err(ScheduleError::WindowTooShortForPayload)
+	);
 	assert_eq!(check(sync(4, 11, 4, 3)), Ok(()));
 }
 
 #[test]
 fn hostile_schedules_are_refused_with_the_runtimes_constants() {
 	let check = |s| <GradientCommitments as RoundScheduler>::check_schedule(&s, 7_850);
-	assert_eq!(check(sync(u32::MAX, 4, 4, 3)), Err(ScheduleError::PhaseTooLong));
-	assert_eq!(check(sync(1_201, 4, 4, 3)), Err(ScheduleError::PhaseTooLong));
+	assert_eq!(
+		check(sync(u32::MAX, 4, 4, 3)),
+		Err(ScheduleError::PhaseTooLong)
+	);
+	assert_eq!(
+		check(sync(1_201, 4, 4, 3)),
+		Err(ScheduleError::PhaseTooLong)
+	);
 	assert_eq!(check(sync(1_200, 4, 4, 3)), Ok(()));
 	assert_eq!(check(sync(4, 1, 4, 3)), Err(ScheduleError::PhaseTooShort));
-	assert_eq!(check(sync(4, 4, 4, 65)), Err(ScheduleError::MoreUpdatesThanSlots));
-	assert_eq!(check(sync(4, 4, 4, 100_000)), Err(ScheduleError::MoreUpdatesThanSlots));
+	assert_eq!(
+		check(sync(4, 4, 4, 65)),
+		Err(ScheduleError::MoreUpdatesThanSlots)
+	);
+	assert_eq!(
+		check(sync(4, 4, 4, 100_000)),
+		Err(ScheduleError::MoreUpdatesThanSlots)
+	);
 }

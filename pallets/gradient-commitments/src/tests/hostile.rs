@@ -149,7 +149,7 @@ fn retiring_frees_the_agenda_slot_so_later_models_still_train() {
 			1,
 		));
 		for _ in 0..=slots {
-			let model = register_model(long.clone(), 0);
+			let model = register_model(long, 0);
 			run_to_block(System::block_number() + 1);
 			assert_eq!(phase(model, 0), RoundPhase::Commit);
 			assert_ok!(ModelRegistry::retire_model(
