@@ -163,8 +163,11 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// The model's round is in flight (the open-round check reads it) but the caller has no
+	/// commitment in it.
 	fn withdraw_trainer_bond() {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		open_round::<T>(model);
 		let who = bonded_trainer::<T>(model, 0);
 		Pallet::<T>::unbond_trainer(RawOrigin::Signed(who.clone()).into(), model).unwrap();
 		let later =
@@ -198,7 +201,23 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// Every agenda slot holds a round aggregating with a full snapshot the caller is not in:
+	/// the open-round check reads all of them.
 	fn withdraw_validator_bond() {
+		for m in 0..T::MaxActiveModels::get() {
+			let model = create_model::<T>(model_config::<T>(1_000, 1));
+			let round = open_round::<T>(model);
+			set_phase::<T>(model, round, RoundPhase::Aggregate);
+			let snapshot: Vec<(T::AccountId, BalanceOf<T>)> = (0..T::MaxValidators::get())
+				.map(|i| {
+					(
+						account("seated", m * 1_000 + i, 0),
+						T::MinValidatorBond::get(),
+					)
+				})
+				.collect();
+			RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		}
 		let who = registered_validator::<T>(0);
 		Pallet::<T>::unregister_validator(RawOrigin::Signed(who.clone()).into()).unwrap();
 		let later =
@@ -268,8 +287,8 @@ mod benchmarks {
 			buffer_size: k,
 			max_staleness: 4,
 			staleness: StalenessFn::Constant,
-			buffer_blocks: 10,
-			aggregate_blocks: 10,
+			buffer_blocks: T::MaxPhaseBlocks::get(),
+			aggregate_blocks: T::MaxPhaseBlocks::get(),
 			min_updates: 1,
 		};
 		let params = param_count(&config);
@@ -330,6 +349,9 @@ mod benchmarks {
 		} else {
 			s.saturating_mul((2 * (v - 1)).into())
 		};
+		// A report needs a live bond (a withdrawn validator may not vote).
+		Pallet::<T>::register_validator(RawOrigin::Signed(caller.clone()).into(), caller_stake)
+			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
 		let mut others = BalanceOf::<T>::zero();
 		for i in 1..v {
@@ -394,6 +416,8 @@ mod benchmarks {
 		let s: BalanceOf<T> = T::MinValidatorBond::get();
 		let caller = funded::<T>("caller", 0);
 		let caller_stake = s.saturating_mul((2 * v).into());
+		Pallet::<T>::register_validator(RawOrigin::Signed(caller.clone()).into(), caller_stake)
+			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
 		let mut others = BalanceOf::<T>::zero();
 		for i in 1..v {
@@ -484,24 +508,7 @@ mod benchmarks {
 		let key = (model, round);
 		let n = T::MaxUpdatesPerRound::get();
 		let v = T::MaxValidators::get();
-		let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
-		for (i, t) in trainers.iter().enumerate() {
-			let digest = [i as u8; 32];
-			Commitments::<T>::insert(key, t, digest);
-			SeenPayloads::<T>::insert(key, digest, ());
-			Updates::<T>::insert(
-				key,
-				t,
-				UpdateRecord {
-					payload_hash: digest,
-					block: frame_system::Pallet::<T>::block_number(),
-					extrinsic_index: i as u32,
-					num_samples: 1,
-					base_version: 0,
-				},
-			);
-		}
-		UpdateOrder::<T>::insert(key, BoundedVec::truncate_from(trainers));
+		seed_revealed_round::<T>(model, round, n);
 		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).collect());
 		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =

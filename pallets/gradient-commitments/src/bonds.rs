@@ -73,6 +73,10 @@ impl<T: Config> Pallet<T> {
 		let bond = TrainerBonds::<T>::get(model, &who).ok_or(Error::<T>::NotBonded)?;
 		let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
 		ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
+		ensure!(
+			!Self::committed_in_open_round(model, &who),
+			Error::<T>::InOpenRound
+		);
 		T::Currency::release(
 			&HoldReason::TrainerBond.into(),
 			&who,
@@ -135,6 +139,7 @@ impl<T: Config> Pallet<T> {
 		let bond = ValidatorBonds::<T>::get(&who).ok_or(Error::<T>::NotValidator)?;
 		let at = bond.unbonding_at.ok_or(Error::<T>::NotUnbonding)?;
 		ensure!(Self::now() >= at, Error::<T>::StillUnbonding);
+		ensure!(!Self::seated_in_open_round(&who), Error::<T>::InOpenRound);
 		T::Currency::release(
 			&HoldReason::ValidatorBond.into(),
 			&who,
@@ -159,5 +164,32 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::BondTooSmall
 		);
 		Ok(())
+	}
+
+	/// Whether `who` has a commitment in `model`'s round in flight: it is slashed if it does
+	/// not reveal, so its bond must stay until the round closes. (A retired model's abandoned
+	/// round slashes nobody.)
+	pub(crate) fn committed_in_open_round(model: ModelId, who: &T::AccountId) -> bool {
+		let Some(round) = CurrentRound::<T>::get(model) else {
+			return false;
+		};
+		let open = Rounds::<T>::get(model, round).is_some_and(|info| !info.phase.is_closed());
+		open && Commitments::<T>::contains_key((model, round), who) && Self::is_live(model)
+	}
+
+	/// Whether `who` sits in the validator snapshot of a round still aggregating: a report
+	/// contradicting its finalized hash is slashed, so the bond must stay until it closes.
+	/// Only models on the agenda have a round in flight, so this reads at most
+	/// [`Config::MaxActiveModels`] rounds.
+	pub(crate) fn seated_in_open_round(who: &T::AccountId) -> bool {
+		Agenda::<T>::get().iter().any(|(model, _)| {
+			CurrentRound::<T>::get(model).is_some_and(|round| {
+				Rounds::<T>::get(model, round)
+					.is_some_and(|info| info.phase == crate::RoundPhase::Aggregate)
+					&& RoundValidators::<T>::get((*model, round))
+						.iter()
+						.any(|(v, _)| v == who)
+			})
+		})
 	}
 }

@@ -526,6 +526,9 @@ pub mod pallet {
 		ModelRetired,
 		/// A zero bond changes nothing.
 		ZeroBond,
+		/// The bond is still needed by a round in flight: a commitment not yet revealed, or a
+		/// seat in the validator snapshot of a round still aggregating. Withdraw once it closes.
+		InOpenRound,
 	}
 
 	#[pallet::hooks]
@@ -580,6 +583,12 @@ pub mod pallet {
 			assert!(
 				T::ValidatorSlash::get() <= Perbill::one(),
 				"ValidatorSlash above 100 %"
+			);
+			// A bond must stay slashable for the whole round its holder took part in.
+			let longest_round = T::MaxPhaseBlocks::get().saturating_mul(3);
+			assert!(
+				T::UnbondingDelay::get() >= longest_round.into(),
+				"UnbondingDelay is shorter than the longest round (3 × MaxPhaseBlocks)"
 			);
 			assert!(
 				T::MaxPhaseBlocks::get() >= schedule::MIN_PHASE_BLOCKS,
@@ -687,7 +696,9 @@ pub mod pallet {
 		///
 		/// - [`Error::NotBonded`]: the caller has no bond for `model`;
 		/// - [`Error::NotUnbonding`]: the bond is not unbonding (call `unbond_trainer` first);
-		/// - [`Error::StillUnbonding`]: the unbonding delay has not passed yet.
+		/// - [`Error::StillUnbonding`]: the unbonding delay has not passed yet;
+		/// - [`Error::InOpenRound`]: the caller has an unrevealed commitment in the model's
+		///   round in flight (it would escape the slash for not revealing).
 		///
 		/// ## Events
 		///
@@ -774,7 +785,9 @@ pub mod pallet {
 		/// - [`Error::NotValidator`]: the caller has no validator bond;
 		/// - [`Error::NotUnbonding`]: the caller is still active (call `unregister_validator`
 		///   first);
-		/// - [`Error::StillUnbonding`]: the unbonding delay has not passed yet.
+		/// - [`Error::StillUnbonding`]: the unbonding delay has not passed yet;
+		/// - [`Error::InOpenRound`]: the caller sits in the validator snapshot of a round still
+		///   aggregating (it would escape the slash for a contradicting report).
 		///
 		/// ## Events
 		///
@@ -957,6 +970,8 @@ pub mod pallet {
 		/// - [`Error::UnknownRound`]: no such round;
 		/// - [`Error::WrongPhase`]: the round is neither aggregating nor finalized;
 		/// - [`Error::NotRoundValidator`]: the caller is not in the round's snapshot;
+		/// - [`Error::NotValidator`]: the caller withdrew its bond since the snapshot (it can no
+		///   longer be slashed, so it may not vote);
 		/// - [`Error::AlreadyReported`]: the caller already reported for this round;
 		/// - [`Error::ScoresLengthMismatch`]: `scores` does not have one entry per update;
 		/// - [`Error::ScoreOutOfRange`]: a score is above 1 000 000 000 (100 %);

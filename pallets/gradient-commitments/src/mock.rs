@@ -64,6 +64,9 @@ parameter_types! {
 	pub const ValidatorSlash: Perbill = Perbill::from_percent(20);
 	/// Closed rounds kept per model; tests shorten it with `RoundRetention::set`.
 	pub storage RoundRetention: u32 = 4;
+	/// At least the longest round (3 × `MaxPhaseBlocks`); the slash-escape tests shorten it
+	/// with `UnbondingDelay::set` to reach the withdrawal checks inside a round.
+	pub storage UnbondingDelay: u64 = 20;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -92,12 +95,12 @@ impl pallet_gradient_commitments::Config for Test {
 	type Rewards = ContributionRewards;
 	type MinTrainerBond = frame_support::traits::ConstU128<50>;
 	type MinValidatorBond = frame_support::traits::ConstU128<500>;
-	type UnbondingDelay = frame_support::traits::ConstU64<20>;
+	type UnbondingDelay = UnbondingDelay;
 	type MaxPayloadLen = frame_support::traits::ConstU32<4096>;
 	type MaxUpdatesPerRound = frame_support::traits::ConstU32<16>;
 	type MaxValidators = frame_support::traits::ConstU32<8>;
 	type MaxActiveModels = frame_support::traits::ConstU32<4>;
-	type MaxPhaseBlocks = frame_support::traits::ConstU32<100>;
+	type MaxPhaseBlocks = frame_support::traits::ConstU32<6>;
 	type RoundRetention = RoundRetention;
 	type TrainerSlash = TrainerSlash;
 	type ValidatorSlash = ValidatorSlash;

@@ -34,6 +34,12 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.find_map(|(v, s)| (v == who).then_some(s))
 			.ok_or(Error::<T>::NotRoundValidator)?;
+		// A validator that withdrew its bond can no longer be slashed, so it may not vote
+		// with its snapshot stake (a late report after finalization would escape the slash).
+		ensure!(
+			ValidatorBonds::<T>::contains_key(&who),
+			Error::<T>::NotValidator
+		);
 		ensure!(
 			!Reports::<T>::contains_key((model, round), &who),
 			Error::<T>::AlreadyReported

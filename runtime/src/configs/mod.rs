@@ -135,8 +135,10 @@ parameter_types! {
 	pub const MinTrainerBond: Balance = 10 * UNIT;
 	/// Smallest FL-validator bond.
 	pub const MinValidatorBond: Balance = 100 * UNIT;
-	/// Five minutes: longer than any sensible round, so a fault can still be slashed.
-	pub const UnbondingDelay: BlockNumber = 5 * MINUTES;
+	/// Three hours: the longest round the registry allows (three phases of `MaxPhaseBlocks`),
+	/// so a bond unbonded during a round is still there when that round's faults are slashed
+	/// (withdrawal is also refused while the bond is in a round in flight).
+	pub const UnbondingDelay: BlockNumber = 3 * 60 * MINUTES;
 	/// Longest window of a round phase: an hour. A round then lasts at most about three
 	/// hours, which bounds how long a phase-saturating model can hold committed bonds.
 	pub const MaxPhaseBlocks: BlockNumber = 60 * MINUTES;

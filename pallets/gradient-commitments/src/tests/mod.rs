@@ -3,7 +3,11 @@
 //! models, validators and rounds for all of them.
 
 use crate::{mock::*, *};
-use frame_support::{assert_noop, assert_ok, traits::fungible::InspectHold, BoundedVec};
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{fungible::InspectHold, Hooks},
+	BoundedVec,
+};
 use pallet_contribution_rewards::{PendingRewards, Pools, TotalPending};
 use pallet_model_registry::Versions;
 
@@ -112,4 +116,66 @@ fn round_in_aggregation() -> ModelId {
 
 fn tensor_codec_digest(p: &[u8]) -> Digest {
 	fedledger_primitives::tensor_codec::digest(p)
+}
+
+/// Blocks up to `n` with `on_initialize` and, when `idle`, `on_idle` with half a second of
+/// weight left, as the executive runs them.
+fn run_with_idle(n: u64, idle: bool) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		GradientCommitments::on_initialize(next);
+		if idle {
+			GradientCommitments::on_idle(next, Weight::from_parts(500_000_000_000, u64::MAX));
+		}
+	}
+}
+
+/// Drives `model`'s current round to finalization with every trainer committing and
+/// revealing and three validators reporting one hash; returns the round.
+fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
+	let round = CurrentRound::<Test>::get(model).unwrap();
+	assert_eq!(phase(model, round), RoundPhase::Commit);
+	for (i, t) in TRAINERS.iter().enumerate() {
+		let p = payload(round * 100 + i as u32, PARAMS);
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(*t),
+			model,
+			round,
+			commitment_of(&p, SALT, *t)
+		));
+	}
+	run_with_idle(
+		Rounds::<Test>::get(model, round).unwrap().phase_ends_at,
+		idle,
+	);
+	for (i, t) in TRAINERS.iter().enumerate() {
+		assert_ok!(GradientCommitments::reveal_update(
+			RuntimeOrigin::signed(*t),
+			model,
+			round,
+			bounded(payload(round * 100 + i as u32, PARAMS)),
+			SALT,
+			100,
+		));
+	}
+	run_with_idle(
+		Rounds::<Test>::get(model, round).unwrap().phase_ends_at,
+		idle,
+	);
+	let n = TRAINERS.len() as u32;
+	let all: Vec<u32> = (0..n).collect();
+	for v in &VALIDATORS[..3] {
+		assert_ok!(GradientCommitments::report_aggregate(
+			RuntimeOrigin::signed(*v),
+			model,
+			round,
+			[round as u8; 32],
+			indices(&all),
+			indices(&all),
+		));
+	}
+	assert_eq!(phase(model, round), RoundPhase::Finalized);
+	run_with_idle(System::block_number() + 1, idle);
+	round
 }

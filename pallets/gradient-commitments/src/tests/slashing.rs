@@ -45,3 +45,78 @@ fn late_reports_are_recorded_and_contradictions_slashed() {
 		);
 	});
 }
+
+/// Slash escape (issue #12, item 6): with an unbonding delay shorter than the round — which
+/// `integrity_test` now forbids, so the test shortens it — a committer unbonds and withdraws
+/// before the reveal deadline and keeps its whole bond.
+#[test]
+fn a_committer_cannot_withdraw_before_its_round_closes() {
+	new_test_ext().execute_with(|| {
+		UnbondingDelay::set(&1);
+		let model = setup(1);
+		commit(model, TRAINERS[0], 0);
+		assert_ok!(GradientCommitments::unbond_trainer(
+			RuntimeOrigin::signed(TRAINERS[0]),
+			model
+		));
+		run_to_block(4);
+		assert_eq!(phase(model, 0), RoundPhase::Commit);
+		assert_noop!(
+			GradientCommitments::withdraw_trainer_bond(RuntimeOrigin::signed(TRAINERS[0]), model),
+			Error::<Test>::InOpenRound
+		);
+		// The round fails at its reveal deadline and slashes the silent committer; then the
+		// rest of the bond can go.
+		run_to_block(9);
+		assert_eq!(phase(model, 0), RoundPhase::Failed);
+		assert_eq!(held_trainer(TRAINERS[0]), 90);
+		assert_ok!(GradientCommitments::withdraw_trainer_bond(
+			RuntimeOrigin::signed(TRAINERS[0]),
+			model
+		));
+		assert_eq!(held_trainer(TRAINERS[0]), 0);
+	});
+}
+
+#[test]
+fn a_validator_in_an_aggregating_snapshot_cannot_withdraw() {
+	new_test_ext().execute_with(|| {
+		UnbondingDelay::set(&1);
+		let model = round_in_aggregation();
+		assert_ok!(GradientCommitments::unregister_validator(
+			RuntimeOrigin::signed(VALIDATORS[0])
+		));
+		run_to_block(9);
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		assert_noop!(
+			GradientCommitments::withdraw_validator_bond(RuntimeOrigin::signed(VALIDATORS[0])),
+			Error::<Test>::InOpenRound
+		);
+	});
+}
+
+#[test]
+fn a_validator_that_withdrew_cannot_report_late() {
+	new_test_ext().execute_with(|| {
+		UnbondingDelay::set(&1);
+		let model = round_in_aggregation();
+		let scores = [500_000_000; 3];
+		assert_ok!(report(model, VALIDATORS[1], [7; 32], &[0, 1, 2], &scores));
+		assert_ok!(report(model, VALIDATORS[2], [7; 32], &[0, 1, 2], &scores));
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+		// Out of every open snapshot now: it may withdraw ...
+		assert_ok!(GradientCommitments::unregister_validator(
+			RuntimeOrigin::signed(VALIDATORS[0])
+		));
+		run_to_block(System::block_number() + 1);
+		assert_ok!(GradientCommitments::withdraw_validator_bond(
+			RuntimeOrigin::signed(VALIDATORS[0])
+		));
+		// ... but then not vote with its snapshot stake, where a contradicting report would be
+		// slashed from a bond that is gone.
+		assert_noop!(
+			report(model, VALIDATORS[0], [8; 32], &[0, 1, 2], &scores),
+			Error::<Test>::NotValidator
+		);
+	});
+}

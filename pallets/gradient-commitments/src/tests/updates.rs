@@ -160,7 +160,7 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 			buffer_size: 3,
 			max_staleness: 2,
 			staleness: fedledger_primitives::rules::StalenessFn::Constant,
-			buffer_blocks: 50,
+			buffer_blocks: 6,
 			aggregate_blocks: 3,
 			min_updates: 2,
 		};
@@ -209,7 +209,7 @@ fn stale_updates_are_refused() {
 			buffer_size: 1,
 			max_staleness: 0,
 			staleness: fedledger_primitives::rules::StalenessFn::Constant,
-			buffer_blocks: 50,
+			buffer_blocks: 6,
 			aggregate_blocks: 3,
 			min_updates: 1,
 		};

@@ -5,7 +5,7 @@
 //! test; it is what `scripts/benchmark-weights.sh` measures.)
 
 use super::*;
-use frame_support::{dispatch::GetDispatchInfo, traits::Hooks};
+use frame_support::dispatch::GetDispatchInfo;
 use sp_runtime::traits::Dispatchable;
 
 /// Accounts with validator-sized balances beyond the mock's four validators.
@@ -42,10 +42,9 @@ fn assert_fits(what: &str, weight: Weight, proof: usize) {
 	);
 }
 
-/// Round 0 of a fresh model in its aggregate phase with `MaxUpdatesPerRound` trainers
-/// committed and revealed and a snapshot of the caller plus `others` validators, each of
-/// whom already reported `hash_of(i)`. The caller's stake alone is a quorum.
-fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, AccountId) {
+/// Round 0 of a fresh model in its commit phase (block 2) with every update slot committed,
+/// by funded trainers `1_100..`.
+fn committed_round() -> ModelId {
 	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
 	let model = register_model(config(1), 10_000);
 	run_to_block(2);
@@ -64,6 +63,15 @@ fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, 
 			commitment_of(&p, SALT, t)
 		));
 	}
+	model
+}
+
+/// Round 0 of a fresh model in its aggregate phase with `MaxUpdatesPerRound` trainers
+/// committed and revealed and a snapshot of the caller plus `others` validators, each of
+/// whom already reported `hash_of(i)`. The caller's stake alone is a quorum.
+fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, AccountId) {
+	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
+	let model = committed_round();
 	run_to_block(5);
 	for i in 0..slots {
 		let t = 1_000 + 100 + i as u64;
@@ -161,24 +169,7 @@ fn a_finalizing_report_over_matching_reports_fits_its_weight() {
 fn a_reveal_deadline_slashing_every_committer_fits_on_initializes_weight() {
 	let (weight, used, proof) = measure(
 		|| {
-			let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
-			let model = register_model(config(1), 10_000);
-			run_to_block(2);
-			for i in 0..slots {
-				let t = funded(100 + i as u64);
-				assert_ok!(GradientCommitments::bond_trainer(
-					RuntimeOrigin::signed(t),
-					model,
-					100
-				));
-				let p = payload(i, PARAMS);
-				assert_ok!(GradientCommitments::commit_update(
-					RuntimeOrigin::signed(t),
-					model,
-					0,
-					commitment_of(&p, SALT, t)
-				));
-			}
+			committed_round();
 			run_to_block(7);
 			System::set_block_number(8);
 			(Weight::zero(), ())
@@ -198,40 +189,8 @@ fn a_pruning_step_fits_its_weight() {
 	let (weight, used, proof) = measure(
 		|| {
 			let model = setup(1);
-			for round in 0..=RoundRetention::get() {
-				let p = |i: usize| payload(round * 100 + i as u32, PARAMS);
-				for (i, t) in TRAINERS.iter().enumerate() {
-					assert_ok!(GradientCommitments::commit_update(
-						RuntimeOrigin::signed(*t),
-						model,
-						round,
-						commitment_of(&p(i), SALT, *t)
-					));
-				}
-				run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
-				for (i, t) in TRAINERS.iter().enumerate() {
-					assert_ok!(GradientCommitments::reveal_update(
-						RuntimeOrigin::signed(*t),
-						model,
-						round,
-						bounded(p(i)),
-						SALT,
-						100
-					));
-				}
-				run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
-				let all: Vec<u32> = (0..TRAINERS.len() as u32).collect();
-				for v in &VALIDATORS[..3] {
-					assert_ok!(GradientCommitments::report_aggregate(
-						RuntimeOrigin::signed(*v),
-						model,
-						round,
-						[round as u8; 32],
-						indices(&all),
-						indices(&all)
-					));
-				}
-				run_to_block(System::block_number() + 1);
+			for _ in 0..=RoundRetention::get() {
+				finalize_round(model, false);
 			}
 			// Round 0 is now past the retention window; the cursor points just before it.
 			assert!(GradientCommitments::is_prunable(model, 0));
