@@ -107,6 +107,34 @@ fn trainer_bonds_commits_and_reveals_the_committed_update_once() {
 	assert_eq!(w.status().lock().unwrap().reveals, 1);
 }
 
+/// An owner pausing mid-round must not get honest committers slashed (issue #12): the
+/// worker still reveals what it committed, and commits nothing new to the paused model.
+#[test]
+fn a_trainer_reveals_its_commitment_after_the_model_is_paused() {
+	let dir = tempfile::tempdir().unwrap();
+	let chain = MockChain::with_model(sync_schedule(), AggregationRule::Median);
+	chain.open_round(1, RoundPhase::Commit);
+	let mut w = trainer(chain.clone(), dir.path());
+	w.on_block().unwrap(); // bond
+	chain.include_pending();
+	w.on_block().unwrap(); // commit
+	chain.include_pending();
+	assert_eq!(chain.sent_calls().len(), 2);
+	chain.state.lock().unwrap().m(0).model.active = false;
+	chain.set_phase(RoundPhase::Reveal);
+	w.on_block().unwrap();
+	let calls = chain.sent_calls();
+	assert!(
+		matches!(calls.last(), Some(FlCall::RevealUpdate { round: 1, .. })),
+		"{calls:?}"
+	);
+	chain.include_pending();
+	// The next round of the paused model (were one to open) gets no commit.
+	chain.open_round(2, RoundPhase::Commit);
+	w.on_block().unwrap();
+	assert_eq!(chain.sent_calls().len(), 3);
+}
+
 #[test]
 fn a_restarted_trainer_resends_its_pending_commit_and_reveals_the_same_update() {
 	let dir = tempfile::tempdir().unwrap();

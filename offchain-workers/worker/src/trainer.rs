@@ -87,8 +87,16 @@ impl<C: Chain> Worker<C> {
 		let Some(me) = self.config.account else {
 			return Ok(());
 		};
-		if !(model.active && self.data_fits(model)) {
+		if !self.data_fits(model) {
 			return Ok(());
+		}
+		// A paused model's round in flight runs to its end: a commitment made before the
+		// pause must still be revealed, or it is slashed. Nothing new is bonded or committed.
+		if !model.active {
+			return match round {
+				Some(round) if round.phase == RoundPhase::Reveal => self.reveal(at, &me, round),
+				_ => Ok(()),
+			};
 		}
 		let bond_key = format!("bond-{}", model.id);
 		if self.chain.trainer_bond(at, model.id, &me)?.is_none() {
