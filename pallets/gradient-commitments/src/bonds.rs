@@ -5,10 +5,7 @@
 //! in the round in flight can still be slashed (see `slashing.rs`).
 
 use crate::{pallet::*, BalanceOf, Bond};
-use fedledger_primitives::{
-	traits::{ModelProvider, ModelStatus},
-	ModelId,
-};
+use fedledger_primitives::ModelId;
 use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
@@ -23,11 +20,7 @@ impl<T: Config> Pallet<T> {
 		amount: BalanceOf<T>,
 	) -> DispatchResult {
 		ensure!(!amount.is_zero(), Error::<T>::ZeroBond);
-		let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
-		ensure!(
-			view.status != ModelStatus::Retired,
-			Error::<T>::ModelRetired
-		);
+		Self::ensure_not_retired(model)?;
 		// A first bond starts from zero.
 		let mut bond = TrainerBonds::<T>::get(model, &who).unwrap_or(Bond {
 			amount: Zero::zero(),

@@ -95,7 +95,7 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 	}
 
 	/// Frees the agenda slot at once. The round in flight is abandoned where it stands:
-	/// updates, reveals and reports to a retired model are refused (`ModelNotActive`), nobody
+	/// commits, reveals, submits and bonds to a retired model are refused (`ModelRetired`), nobody
 	/// is slashed or paid for it, and its storage is pruned with the model's other rounds
 	/// (`pruning.rs`). Touching only the agenda keeps retiring O(1).
 	fn on_model_retired(model: ModelId) {

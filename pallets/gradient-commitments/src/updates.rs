@@ -170,8 +170,8 @@ impl<T: Config> Pallet<T> {
 
 	/// A retired model's round in flight is abandoned (`on_model_retired`): work sent to it
 	/// would be neither aggregated nor paid, and a commitment in it would never be revealed.
-	/// A paused model's round in flight runs to its end.
-	fn ensure_not_retired(model: ModelId) -> DispatchResult {
+	/// A paused model's round in flight runs to its end. (Bonding checks the same.)
+	pub(crate) fn ensure_not_retired(model: ModelId) -> DispatchResult {
 		let view = T::Models::model(model).ok_or(Error::<T>::UnknownModel)?;
 		ensure!(
 			view.status != ModelStatus::Retired,

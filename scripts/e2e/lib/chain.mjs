@@ -517,15 +517,19 @@ export function configJson(config) {
 // Model registry and rewards calls
 // ---------------------------------------------------------------------------------------------
 
+/** The unsigned `registerModel` call for `config` and canonical `weights` bytes. */
+export function registerModelTx(api, config, weights, validationSetHash = null) {
+  // Hex, not a Uint8Array: polkadot.js reads a Uint8Array given for `Bytes` as already
+  // SCALE-encoded (length-prefixed), a hex string as the raw content.
+  return api.tx.modelRegistry.registerModel(config, u8aToHex(weights), validationSetHash);
+}
+
 /**
  * Registers a model and returns `{ model, initialHash, parameterCount, blockHash, blockNumber }`
  * from its `ModelRegistered` event.
  */
 export async function registerModel(api, owner, config, weights, { validationSetHash = null } = {}) {
-  // Hex, not a Uint8Array: polkadot.js reads a Uint8Array given for `Bytes` as already
-  // SCALE-encoded (length-prefixed), a hex string as the raw content.
-  const tx = api.tx.modelRegistry.registerModel(config, u8aToHex(weights), validationSetHash);
-  const included = await signAndWait(tx, owner);
+  const included = await signAndWait(registerModelTx(api, config, weights, validationSetHash), owner);
   const record = included.events.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event));
   if (!record) throw new Error('registerModel: no ModelRegistered event');
   const data = record.event.data;

@@ -10,8 +10,6 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 
-import { u8aToHex } from '@polkadot/util';
-
 import {
   account,
   bestNumber,
@@ -23,6 +21,7 @@ import {
   parameterCount,
   pollUntil,
   registerModel,
+  registerModelTx,
   signAndWait,
   UNIT,
   waitForRoundsFinalized,
@@ -75,10 +74,6 @@ async function sendAll(api, signer, txs) {
   return Promise.allSettled(txs.map((tx, i) => signAndWait(tx, signer, { nonce: first + i })));
 }
 
-function registerTx(api, config, weights) {
-  return api.tx.modelRegistry.registerModel(config, u8aToHex(weights), null);
-}
-
 describe('hostile registrations on a live chain', { timeout: 15 * MINUTE }, () => {
   let net;
   let api;
@@ -115,7 +110,7 @@ describe('hostile registrations on a live chain', { timeout: 15 * MINUTE }, () =
     ];
     const nextId = (await api.query.modelRegistry.nextModelId()).toNumber();
     const results = await sendAll(api, attacker, cases.map((c) =>
-      registerTx(api, c.config, c.weights ?? initialWeights(parameterCount(c.config)))));
+      registerModelTx(api, c.config, c.weights ?? initialWeights(parameterCount(c.config)))));
     for (const [i, c] of cases.entries()) {
       const r = results[i];
       assert.equal(r.status, 'rejected', `${c.what} was accepted`);
@@ -135,7 +130,7 @@ describe('hostile registrations on a live chain', { timeout: 15 * MINUTE }, () =
     const weights = initialWeights(parameterCount(config));
     const ids = [];
     for (const wave of [8, 9]) {
-      const registered = await sendAll(api, attacker, Array.from({ length: wave }, () => registerTx(api, config, weights)));
+      const registered = await sendAll(api, attacker, Array.from({ length: wave }, () => registerModelTx(api, config, weights)));
       const models = registered.map((r) => {
         assert.equal(r.status, 'fulfilled', `register failed: ${r.reason}`);
         const record = r.value.events.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event));
