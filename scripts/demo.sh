@@ -91,7 +91,7 @@ start_trainer() {
 	insert_fl_key "$DEMO_DIR/$name" "$CHAIN" "${TRAINER_SURIS[$i]}"
 	start_node_bg "$DEMO_DIR" "$name" "$FEDLEDGER_NODE" \
 		--chain "$CHAIN" \
-		--fl-trainer --fl-dataset "$DATASET" --fl-shard "$i/$TRAINERS" \
+		--fl-trainer --fl-models all --fl-dataset "$DATASET" --fl-shard "$i/$TRAINERS" \
 		--rpc-port $((RPC_PORT + 1 + i)) --prometheus-port $((PROM_PORT + 1 + i)) \
 		--listen-addr "/ip4/127.0.0.1/tcp/$((P2P_PORT + 1 + i))" \
 		--bootnodes "$bootnode"

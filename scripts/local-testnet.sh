@@ -154,7 +154,7 @@ start_trainer() {
 	# shellcheck disable=SC2046
 	start_node_bg "$RUN_DIR" "$name" "$binary" \
 		--chain "$CHAIN" \
-		--fl-trainer --fl-dataset "$DATASET" --fl-shard "$i/$trainers" \
+		--fl-trainer --fl-models all --fl-dataset "$DATASET" --fl-shard "$i/$trainers" \
 		"${attack[@]}" \
 		$(port_flags "$k") \
 		--bootnodes "${BOOTNODES[@]}"

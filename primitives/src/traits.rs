@@ -90,6 +90,10 @@ pub trait RoundScheduler {
 	/// `model` was retired: free its agenda slot; its round in flight is abandoned (nobody is
 	/// slashed or paid for a round its owner ended).
 	fn on_model_retired(model: ModelId);
+
+	/// `model` was paused: its round in flight runs to its end, but if it still takes updates
+	/// nobody is slashed for not revealing in it (the owner interrupted it, not the trainers).
+	fn on_model_paused(model: ModelId);
 }
 
 impl RoundScheduler for () {
@@ -100,6 +104,7 @@ impl RoundScheduler for () {
 		Ok(())
 	}
 	fn on_model_retired(_: ModelId) {}
+	fn on_model_paused(_: ModelId) {}
 }
 
 /// One trainer's scores for a finalized round: every matching validator report's score
@@ -117,9 +122,6 @@ pub struct TrainerScores<AccountId, Balance> {
 pub trait RoundRewards<AccountId, Balance> {
 	/// The account that holds every model's pool and all pending rewards.
 	fn pot() -> AccountId;
-
-	/// Slashed funds (already moved into [`Self::pot`]) now belong to `model`'s pool.
-	fn credit_pool(model: ModelId, amount: Balance);
 
 	/// Releases `model`'s round reward from its pool and credits it, split by `config`'s shares,
 	/// to the owner, to `validators` (by stake) and to trainers (by the stake-weighted median of
@@ -140,4 +142,10 @@ pub trait RoundRewards<AccountId, Balance> {
 pub trait BenchmarkModels<AccountId, Balance> {
 	/// Registers a model owned by `owner` (already funded for the deposit) with `config`.
 	fn create_model(owner: AccountId, config: TrainingConfig<Balance>) -> ModelId;
+
+	/// `funder` (already funded) pays `amount` into `model`'s reward pool.
+	fn fund_pool(model: ModelId, funder: AccountId, amount: Balance);
+
+	/// `owner` retires its `model`.
+	fn retire_model(owner: AccountId, model: ModelId);
 }

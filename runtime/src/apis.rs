@@ -273,7 +273,8 @@ impl_runtime_apis! {
 		}
 
 		fn model(model: ModelId) -> Option<ModelInfo<AccountId, Balance, BlockNumber>> {
-			pallet_model_registry::Models::<Runtime>::get(model)
+			// With reward terms that came due applied: what the next round will use.
+			pallet_model_registry::Pallet::<Runtime>::model_info(model)
 		}
 
 		fn version(model: ModelId, version: VersionIndex) -> Option<VersionRecord<BlockNumber>> {

@@ -1,6 +1,10 @@
 //! Genesis presets: `dev` (Alice authors and finalizes alone) and `local` (three authorities).
+//! Each preset's authorities are also its first FL validators, bonded at genesis: a new
+//! chain's validator set is then not open to whoever registers first at the minimum bond.
 
-use crate::{AccountId, BalancesConfig, RuntimeGenesisConfig, SudoConfig, UNIT};
+use crate::{
+	AccountId, BalancesConfig, GradientCommitmentsConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+};
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -12,8 +16,13 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 /// Balance of every endowed development account: one million FLT.
 const ENDOWMENT: u128 = 1_000_000 * UNIT;
 
+/// Genesis FL-validator bond of each authority: a hundred times the minimum, so seats bought
+/// at the minimum bond cannot evict them and 31 such sybils hold under a quarter of the stake.
+const FL_VALIDATOR_BOND: u128 = 10_000 * UNIT;
+
 fn testnet_genesis(
 	initial_authorities: Vec<(AuraId, GrandpaId)>,
+	fl_validators: Vec<AccountId>,
 	endowed_accounts: Vec<AccountId>,
 	root: AccountId,
 ) -> Value {
@@ -38,6 +47,12 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		sudo: SudoConfig { key: Some(root) },
+		gradient_commitments: GradientCommitmentsConfig {
+			validators: fl_validators
+				.into_iter()
+				.map(|v| (v, FL_VALIDATOR_BOND))
+				.collect::<Vec<_>>(),
+		},
 	})
 }
 
@@ -57,6 +72,7 @@ fn dev_accounts() -> Vec<AccountId> {
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![authority(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		vec![Sr25519Keyring::Alice.to_account_id()],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -70,6 +86,14 @@ pub fn local_config_genesis() -> Value {
 			authority(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
 			authority(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 		],
+		[
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect(),
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)

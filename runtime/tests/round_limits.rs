@@ -75,3 +75,47 @@ fn hostile_schedules_are_refused_with_the_runtimes_constants() {
 		Err(ScheduleError::MoreUpdatesThanSlots)
 	);
 }
+
+/// Changed reward terms wait until a trainer or validator who objects could have finished
+/// the longest round, unbonded and withdrawn (issue #12, item 2).
+#[test]
+fn reward_terms_wait_out_the_unbonding_delay_and_the_longest_round() {
+	use fedledger_runtime::configs::{MaxPhaseBlocks, RewardTermsDelay, UnbondingDelay};
+	assert!(RewardTermsDelay::get() >= UnbondingDelay::get() + 3 * MaxPhaseBlocks::get());
+}
+
+/// The `dev` and `local` presets seat their authorities as FL validators at genesis, with a
+/// bond a hundred times the minimum (issue #12, item 1).
+#[test]
+fn genesis_presets_seat_their_fl_validators() {
+	use fedledger_runtime::{genesis_config_presets, Runtime, RuntimeGenesisConfig};
+	use sp_keyring::Sr25519Keyring::{Alice, Bob, Charlie};
+	for (preset, expected) in [
+		(
+			genesis_config_presets::development_config_genesis(),
+			vec![Alice],
+		),
+		(
+			genesis_config_presets::local_config_genesis(),
+			vec![Alice, Bob, Charlie],
+		),
+	] {
+		let mut ext = sp_io::TestExternalities::new_empty();
+		ext.execute_with(|| {
+			frame_support::genesis_builder_helper::build_state::<RuntimeGenesisConfig>(
+				serde_json::to_vec(&preset).unwrap(),
+			)
+			.expect("the preset builds");
+			let seated = pallet_gradient_commitments::ActiveValidators::<Runtime>::get();
+			let expected: Vec<_> = expected.iter().map(|k| k.to_account_id()).collect();
+			assert_eq!(seated.to_vec(), expected);
+			for v in &expected {
+				let bond = pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(v).unwrap();
+				assert_eq!(
+					bond.amount,
+					100 * fedledger_runtime::configs::MinValidatorBond::get()
+				);
+			}
+		});
+	}
+}

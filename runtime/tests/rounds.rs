@@ -169,6 +169,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			let pending_before: Balance =
 				pallet_contribution_rewards::TotalPending::<Runtime>::get();
 			let pool_before = pallet_contribution_rewards::Pools::<Runtime>::get(0);
+			let issuance_before = Balances::total_issuance();
 			let validator_bond_before =
 				pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(&validators[2])
 					.unwrap()
@@ -205,7 +206,8 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			let credited =
 				pallet_contribution_rewards::TotalPending::<Runtime>::get() - pending_before;
 			assert_eq!(credited, 100 * UNIT);
-			// The pool paid the reward and received the contradicting validator's slash.
+			// The pool paid the reward; the contradicting validator's slash was burnt (the
+			// runtime's `OnSlash`), not paid into the pool.
 			let slashed = validator_bond_before
 				- pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(&validators[2])
 					.unwrap()
@@ -213,8 +215,9 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			assert_eq!(slashed, validator_bond_before / 5);
 			assert_eq!(
 				pallet_contribution_rewards::Pools::<Runtime>::get(0),
-				pool_before + slashed - credited
+				pool_before - credited
 			);
+			assert_eq!(Balances::total_issuance(), issuance_before - slashed);
 			try_state();
 		}
 

@@ -43,10 +43,17 @@ pub struct FlArgs {
 	#[arg(long)]
 	pub fl_validator: bool,
 
-	/// Act as trainer on the private dataset of `--fl-dataset`: bond for every model it fits,
-	/// train, commit and reveal each round.
-	#[arg(long, requires = "fl_dataset")]
+	/// Act as trainer on the private dataset of `--fl-dataset`: bond for every model of
+	/// `--fl-models` that it fits, train, commit and reveal each round.
+	#[arg(long, requires = "fl_dataset", requires = "fl_models")]
 	pub fl_trainer: bool,
+
+	/// The models a trainer may bond to: `all`, or model ids (`0,3,7`). Required with
+	/// `--fl-trainer`: anyone can register a model, and a bond can be slashed. Even an allowed
+	/// model is skipped if it pays trainers nothing or its reveal window is under
+	/// three blocks.
+	#[arg(long, value_name = "all|ID,…", requires = "fl_trainer")]
+	pub fl_models: Option<fedledger_worker::AllowedModels>,
 
 	/// Directory of an IDX dataset laid out like Fashion-MNIST
 	/// (`train-images-idx3-ubyte[.gz]`, `train-labels-idx1-ubyte[.gz]`).

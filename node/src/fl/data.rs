@@ -33,5 +33,14 @@ pub fn load_trainer(args: &FlArgs, dir: &Path) -> Result<TrainerSetup, String> {
 		data.class_counts(),
 		attack.map_or(String::new(), |a| format!(", ATTACK {a}")),
 	);
-	Ok(TrainerSetup { data, attack })
+	// `--fl-trainer` requires `--fl-models` (clap enforces it).
+	let models = args
+		.fl_models
+		.clone()
+		.ok_or("--fl-trainer needs --fl-models (all, or model ids such as 0,3)")?;
+	Ok(TrainerSetup {
+		data,
+		models,
+		attack,
+	})
 }

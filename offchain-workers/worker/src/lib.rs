@@ -73,7 +73,9 @@ pub use chain::{
 pub use fedledger_ml::attacks::Attack;
 pub use metrics::Metrics;
 pub use store::{Retention, Store, StoreError};
-pub use trainer::{TrainerSetup, DEFAULT_SCALING_GAMMA};
+pub use trainer::{
+	refusal, AllowedModels, TrainerSetup, DEFAULT_SCALING_GAMMA, MIN_SAFE_REVEAL_BLOCKS,
+};
 
 use fedledger_ml::consensus::NextModel;
 

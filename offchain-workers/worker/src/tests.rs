@@ -3,7 +3,11 @@
 
 use std::sync::Arc;
 
-use fedledger_primitives::{model::Schedule, rules::AggregationRule, tensor_codec, Digest};
+use fedledger_primitives::{
+	model::{Schedule, TrainingConfig},
+	rules::{AggregationRule, AggregationSpec},
+	tensor_codec, Digest, ModelId,
+};
 use ndarray::Array2;
 
 use super::*;
@@ -36,6 +40,7 @@ fn worker(
 fn trainer(chain: Arc<MockChain>, dir: &std::path::Path) -> Worker<MockChain> {
 	let setup = TrainerSetup {
 		data: dataset(),
+		models: AllowedModels::All,
 		attack: None,
 	};
 	worker(chain, dir, false, Some(setup))
@@ -309,6 +314,7 @@ fn full_worker(
 		validator: true,
 		trainer: Some(TrainerSetup {
 			data: dataset(),
+			models: AllowedModels::All,
 			attack: None,
 		}),
 		trainer_bond: 10,
@@ -328,3 +334,76 @@ fn full_worker(
 mod isolation;
 mod retention;
 mod shared_path;
+
+/// An owner's bait (issue #12, item 2): a trainer bonded to every model its data fit, so any
+/// model registered to slash trainers got bonds. It bonds now only to the models its operator
+/// allows (`--fl-models`) that pass the node-side checks.
+#[test]
+fn a_trainer_bonds_only_to_allowed_models_that_pass_its_checks() {
+	let dir = tempfile::tempdir().unwrap();
+	let chain = MockChain::with_model(sync_schedule(), AggregationRule::Median);
+	let zeros = tensor_codec::encode_zeros(PARAMS).unwrap();
+	let spec = AggregationSpec::plain(AggregationRule::Median);
+	let pays_nothing = TrainingConfig {
+		reward_per_round: 0,
+		..mock::config(sync_schedule(), spec)
+	};
+	let Schedule::Sync {
+		commit_blocks,
+		aggregate_blocks,
+		min_updates,
+		..
+	} = sync_schedule()
+	else {
+		unreachable!("a sync schedule")
+	};
+	let short_reveal = mock::config(
+		Schedule::Sync {
+			commit_blocks,
+			reveal_blocks: MIN_SAFE_REVEAL_BLOCKS - 1,
+			aggregate_blocks,
+			min_updates,
+		},
+		spec,
+	);
+	chain.add_model(
+		1,
+		mock::config(sync_schedule(), spec),
+		PARAMS,
+		zeros.clone(),
+	);
+	chain.add_model(2, pays_nothing, PARAMS, zeros.clone());
+	chain.add_model(3, short_reveal, PARAMS, zeros.clone());
+	chain.add_model(4, mock::config(sync_schedule(), spec), PARAMS, zeros);
+	assert!(refusal(&pays_nothing).is_some());
+	assert!(refusal(&short_reveal).is_some());
+	let setup = TrainerSetup {
+		data: dataset(),
+		models: "1,2,3".parse().unwrap(),
+		attack: None,
+	};
+	let mut w = worker(chain.clone(), dir.path(), false, Some(setup));
+	for _ in 0..3 {
+		w.on_block().unwrap();
+		chain.include_pending();
+	}
+	let bonded: Vec<ModelId> = chain
+		.sent_calls()
+		.iter()
+		.filter_map(|c| match c {
+			FlCall::BondTrainer { model, .. } => Some(*model),
+			_ => None,
+		})
+		.collect();
+	// 0 and 4 are not allowed; 2 pays trainers nothing; 3's reveal window is too short.
+	assert_eq!(bonded, vec![1]);
+}
+
+#[test]
+fn allowed_models_parse_all_or_ids() {
+	assert_eq!("all".parse::<AllowedModels>(), Ok(AllowedModels::All));
+	let some: AllowedModels = " 3, 0,3".parse().unwrap();
+	assert!(some.allows(0) && some.allows(3) && !some.allows(1));
+	assert!("0,x".parse::<AllowedModels>().unwrap_err().contains("`x`"));
+	assert!("".parse::<AllowedModels>().is_err());
+}

@@ -1,10 +1,14 @@
 //! Trainer duties: bond for every model the local data fits, then each round train from the
 //! round's base version, commit, and reveal (sync) or submit against the base (buffered).
 
+use std::collections::BTreeSet;
+use std::str::FromStr;
 use std::time::Instant;
 
 use fedledger_primitives::{
-	model::TrainingConfig, rules::micro_to_f64, tensor_codec, ModelId, RoundIndex,
+	model::{Schedule, TrainingConfig},
+	rules::micro_to_f64,
+	tensor_codec, ModelId, RoundIndex,
 };
 use ndarray::Array1;
 use rand::SeedableRng;
@@ -27,6 +31,8 @@ use fedledger_ml::training::{train_local_until, TrainConfig, TrainError};
 pub struct TrainerSetup {
 	/// The local training set (never leaves the node).
 	pub data: Dataset,
+	/// The models its operator allows it to bond to (`--fl-models`).
+	pub models: AllowedModels,
 	/// Poisoning, for tests and demos (the node offers it only in a build with its `attacks`
 	/// feature). A node-side trainer sees no one else's update before it commits, so only the
 	/// attacks on its own update run here: `sign-flip`, `gaussian[:σ]`, `label-flip` (its
@@ -34,6 +40,63 @@ pub struct TrainerSetup {
 	/// trained update times γ, [`DEFAULT_SCALING_GAMMA`] without one; the simulator's
 	/// `scaling` also flips labels, the node's never did).
 	pub attack: Option<Attack>,
+}
+
+/// The models a trainer may bond its operator's tokens to (`--fl-models`): an explicit
+/// opt-in, because anyone can register a model and a bond can be slashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AllowedModels {
+	/// Every model the data fits and the node-side checks pass (`all`).
+	All,
+	/// Only these model ids (`0,3,7`).
+	Only(BTreeSet<ModelId>),
+}
+
+impl AllowedModels {
+	/// Whether `model` is allowed.
+	pub fn allows(&self, model: ModelId) -> bool {
+		match self {
+			Self::All => true,
+			Self::Only(ids) => ids.contains(&model),
+		}
+	}
+}
+
+impl FromStr for AllowedModels {
+	type Err = String;
+
+	fn from_str(s: &str) -> Result<Self, Self::Err> {
+		if s.trim() == "all" {
+			return Ok(Self::All);
+		}
+		let ids = s
+			.split(',')
+			.map(|id| {
+				id.trim().parse::<ModelId>().map_err(|_| {
+					format!("`{id}` is not a model id (expected `all` or ids like 0,3)")
+				})
+			})
+			.collect::<Result<BTreeSet<_>, _>>()?;
+		Ok(Self::Only(ids))
+	}
+}
+
+/// Shortest reveal window (blocks) a trainer commits to: one more than the protocol's
+/// minimum, so that one block of import latency and one missed inclusion still leave a block
+/// to reveal in — a commitment that is not revealed is slashed.
+pub const MIN_SAFE_REVEAL_BLOCKS: u32 = 3;
+
+/// Why a model a trainer's data fits is still not worth its bond (the node-side checks).
+pub fn refusal(config: &TrainingConfig<Balance>) -> Option<&'static str> {
+	if config.reward_per_round == 0 || config.reward_split.trainers == 0 {
+		return Some("it pays trainers nothing: a bond would risk slashes for no reward");
+	}
+	if let Schedule::Sync { reveal_blocks, .. } = config.schedule {
+		if reveal_blocks < MIN_SAFE_REVEAL_BLOCKS {
+			return Some("its reveal window is too short to reveal in safely");
+		}
+	}
+	None
 }
 
 /// γ of a node-side `scaling` attack given without one (the simulator uses n / f, which a
@@ -76,8 +139,27 @@ impl<C: Chain> Worker<C> {
 			&& a.classes as usize == setup.data.classes()
 	}
 
-	/// Bonds for `model` if its data fits, then does this round's part: commit (training
-	/// first, which is heavy, unless the update is journaled), reveal, or buffered submit.
+	/// Whether this trainer may bond and commit to `model`: its operator allows it
+	/// (`--fl-models`) and it passes the node-side checks ([`refusal`]).
+	fn opted_in(&self, model: &ModelState) -> bool {
+		let Some(setup) = &self.config.trainer else {
+			return false;
+		};
+		if !setup.models.allows(model.id) {
+			return false;
+		}
+		match refusal(&model.config) {
+			Some(why) => {
+				log::debug!(target: LOG_TARGET, "model {}: not training it, {why}", model.id);
+				false
+			}
+			None => true,
+		}
+	}
+
+	/// Bonds for `model` if its data fits and the trainer opted in, then does this round's
+	/// part: commit (training first, which is heavy, unless the update is journaled), reveal,
+	/// or buffered submit.
 	pub(super) fn trainer_duty(
 		&mut self,
 		at: &BlockRef,
@@ -90,9 +172,10 @@ impl<C: Chain> Worker<C> {
 		if !self.data_fits(model) {
 			return Ok(());
 		}
-		// A paused model's round in flight runs to its end: a commitment made before the
-		// pause must still be revealed, or it is slashed. Nothing new is bonded or committed.
-		if !model.active {
+		// A paused model's round in flight runs to its end, and a model may stop passing the
+		// checks after a commitment (its owner reconfigured it): a commitment made earlier is
+		// still revealed. Nothing new is bonded or committed.
+		if !model.active || !self.opted_in(model) {
 			return match round {
 				Some(round) if round.phase == RoundPhase::Reveal => self.reveal(at, &me, round),
 				_ => Ok(()),

@@ -20,7 +20,8 @@ use fedledger_primitives::model::{ModelKind, MAX_PARAMETERS};
 use fedledger_primitives::rules::{AggregationRule, AggregationSpec};
 use fedledger_primitives::tensor_codec;
 use fedledger_worker::{
-	FlCall, Metrics, RoundPhase, Store, TrainerSetup, Worker, WorkerConfig, WorkerStatus,
+	AllowedModels, FlCall, Metrics, RoundPhase, Store, TrainerSetup, Worker, WorkerConfig,
+	WorkerStatus,
 };
 use mock::{config, dataset, sync_schedule, MockChain, ME};
 
@@ -131,6 +132,7 @@ fn giant_sparse_models_cost_no_memory_and_a_normal_model_still_progresses() {
 			validator: true,
 			trainer: Some(TrainerSetup {
 				data: dataset(),
+				models: AllowedModels::All,
 				attack: None,
 			}),
 			trainer_bond: 10,

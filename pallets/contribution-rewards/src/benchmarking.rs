@@ -48,5 +48,27 @@ mod benchmarks {
 		assert!(PendingRewards::<T>::get(&who).is_zero());
 	}
 
+	#[benchmark]
+	/// Not the last funder: the share is computed, paid and the funding records updated.
+	fn claim_refund() {
+		let owner: T::AccountId = account("owner", 0, 0);
+		T::Currency::set_balance(&owner, units::<T>(1_000_000_000));
+		let model = T::BenchmarkHelper::create_model(
+			owner.clone(),
+			TrainingConfig::example(4, 2, 1, 1_000u32.into()),
+		);
+		let other: T::AccountId = account("funder", 1, 0);
+		T::Currency::set_balance(&other, units::<T>(1_000_000));
+		T::BenchmarkHelper::fund_pool(model, other, units::<T>(1_000));
+		let funder: T::AccountId = whitelisted_caller();
+		T::Currency::set_balance(&funder, units::<T>(1_000_000));
+		T::BenchmarkHelper::fund_pool(model, funder.clone(), units::<T>(1_000));
+		T::BenchmarkHelper::retire_model(owner, model);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(funder.clone()), model);
+		assert!(Funding::<T>::get(model, &funder).is_zero());
+		assert_eq!(Pools::<T>::get(model), units::<T>(1_000));
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

@@ -70,11 +70,6 @@ impl<T: Config> RoundRewards<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		Self::pot_account()
 	}
 
-	fn credit_pool(model: ModelId, amount: BalanceOf<T>) {
-		Pools::<T>::mutate(model, |p| *p = p.saturating_add(amount));
-		Self::deposit_event(Event::PoolCredited { model, amount });
-	}
-
 	fn reward_round(
 		model: ModelId,
 		round: RoundIndex,

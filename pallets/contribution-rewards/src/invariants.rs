@@ -19,6 +19,14 @@ impl<T: Config> Pallet<T> {
 			T::Currency::balance(&Self::pot_account()) >= pools.saturating_add(pending),
 			"the pot does not cover pools and pending rewards"
 		);
+		for (model, total) in TotalFunding::<T>::iter() {
+			let funded = Funding::<T>::iter_prefix_values(model)
+				.fold(BalanceOf::<T>::zero(), |acc, f| acc.saturating_add(f));
+			ensure!(
+				funded == total,
+				"TotalFunding differs from the sum of a model's funding"
+			);
+		}
 		Ok(())
 	}
 }

@@ -5,8 +5,10 @@
 //!
 //! ## Overview
 //!
-//! Anyone can fund a model's reward pool with [`Pallet::fund_model`]. Slashed bonds flow into
-//! the same pool. All pools and all pending rewards are held by one account, the **pot**
+//! Anyone can fund a model's reward pool with [`Pallet::fund_model`]; each funder's share of
+//! what it paid in is recorded, and when the model is retired its remaining pool goes back to
+//! its funders pro rata ([`Pallet::claim_refund`]). Slashed bonds never enter a pool (the
+//! round pallet burns them), so a model's owner cannot profit from faults it provokes. All pools and all pending rewards are held by one account, the **pot**
 //! ([`Config::PalletId`]); storage records how much of it belongs to which pool and to whom.
 //!
 //! When a round finalizes, the round logic calls [`RoundRewards::reward_round`]: the round's
@@ -30,19 +32,22 @@
 //! ## Calls
 //!
 //! - [`Pallet::fund_model`] — anyone adds to a model's pool;
-//! - [`Pallet::claim_rewards`] — an account is paid its pending rewards.
+//! - [`Pallet::claim_rewards`] — an account is paid its pending rewards;
+//! - [`Pallet::claim_refund`] — a funder of a retired model is paid its share of the pool.
 //!
 //! Each call's own documentation lists its origin, effects, errors and events.
 //!
 //! ## Invariants (checked by `try_state`)
 //!
 //! - [`TotalPending`] equals the sum of [`PendingRewards`];
-//! - the pot's balance covers every pool plus every pending reward.
+//! - the pot's balance covers every pool plus every pending reward;
+//! - each model's [`TotalFunding`] equals the sum of its [`Funding`].
 //!
 //! ## Code layout
 //!
 //! `lib.rs` holds the configuration, storage, genesis, events, errors, hooks and the calls,
 //! each of which hands over to a `do_*` function: `pools.rs` (the pot and funding pools),
+//! `refunds.rs` (a retired model's pool back to its funders),
 //! `distribution.rs` (the [`RoundRewards`] side the round logic calls: the split of a round's
 //! reward and the credits), `claims.rs` (paying pending rewards), `consensus.rs` (the integer
 //! arithmetic of the median and the proportional shares), `invariants.rs` (the `try_state`
@@ -68,6 +73,7 @@ mod invariants;
 #[cfg(test)]
 mod mock;
 mod pools;
+mod refunds;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -152,6 +158,24 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
+	/// What each account paid into a model's pool: `(model, funder)` → amount. Its share of a
+	/// retired model's remaining pool; removed when refunded.
+	#[pallet::storage]
+	pub type Funding<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		ModelId,
+		Blake2_128Concat,
+		T::AccountId,
+		BalanceOf<T>,
+		ValueQuery,
+	>;
+
+	/// The sum of a model's [`Funding`] not yet refunded.
+	#[pallet::storage]
+	pub type TotalFunding<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BalanceOf<T>, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -174,11 +198,6 @@ pub mod pallet {
 		PoolFunded {
 			model: ModelId,
 			who: T::AccountId,
-			amount: BalanceOf<T>,
-		},
-		/// Slashed funds were added to the model's pool.
-		PoolCredited {
-			model: ModelId,
 			amount: BalanceOf<T>,
 		},
 		/// A finalized round's reward was split: `released` left the pool (plus emission),
@@ -209,6 +228,12 @@ pub mod pallet {
 			who: T::AccountId,
 			amount: BalanceOf<T>,
 		},
+		/// A funder of a retired model was paid its share of the remaining pool.
+		RefundClaimed {
+			model: ModelId,
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -223,6 +248,10 @@ pub mod pallet {
 		NothingToClaim,
 		/// The pending rewards are below the existential deposit of a new account.
 		BelowExistentialDeposit,
+		/// The model is not retired: its pool still pays its rounds.
+		NotRetired,
+		/// The caller did not fund the model, or was already refunded.
+		NothingToRefund,
 	}
 
 	#[pallet::hooks]
@@ -254,8 +283,9 @@ pub mod pallet {
 		/// ## Effects
 		///
 		/// Transfers `amount` from the caller (who must stay alive) into the pot and credits it
-		/// to `model`'s pool. Each finalized round of the model releases up to its
-		/// `reward_per_round` from the pool. Funds in a pool are not refundable.
+		/// to `model`'s pool, and records it as the caller's [`Funding`]. Each finalized round
+		/// of the model releases up to its `reward_per_round` from the pool; once the model is
+		/// retired, what is left goes back to its funders pro rata ([`Pallet::claim_refund`]).
 		///
 		/// ## Errors
 		///
@@ -303,6 +333,36 @@ pub mod pallet {
 		pub fn claim_rewards(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_claim_rewards(who)
+		}
+		/// Pays the caller its share of a retired model's remaining pool.
+		///
+		/// ## Origin
+		///
+		/// Any signed account that funded `model` ([`Pallet::fund_model`]).
+		///
+		/// ## Effects
+		///
+		/// Transfers `pool · funding / unclaimed funding` from the pot to the caller (the
+		/// whole remaining pool to the last funder), takes it from the pool and removes the
+		/// caller's [`Funding`]. A retired model releases no more rewards, so nothing else
+		/// can take the pool; the shares do not depend on the order in which funders claim.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownModel`]: no such model;
+		/// - [`Error::NotRetired`]: the model is not retired;
+		/// - [`Error::NothingToRefund`]: the caller did not fund it or was already refunded;
+		/// - [`Error::BelowExistentialDeposit`]: the share is below the existential deposit
+		///   and the caller's account does not exist.
+		///
+		/// ## Events
+		///
+		/// [`Event::RefundClaimed`] (also for a share of zero, which clears the funding).
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::claim_refund())]
+		pub fn claim_refund(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_claim_refund(who, model)
 		}
 	}
 }

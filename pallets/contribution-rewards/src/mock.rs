@@ -63,6 +63,7 @@ impl pallet_model_registry::Config for Test {
 	type ModelDeposit = frame_support::traits::ConstU128<10>;
 	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
 	type Scheduler = ();
+	type RewardTermsDelay = frame_support::traits::ConstU64<30>;
 	type WeightInfo = ();
 }
 
@@ -109,6 +110,16 @@ pub struct RegistryModels;
 impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for RegistryModels {
 	fn create_model(owner: AccountId, config: TrainingConfig<Balance>) -> ModelId {
 		register_model_as(owner, config)
+	}
+
+	fn fund_pool(model: ModelId, funder: AccountId, amount: Balance) {
+		ContributionRewards::fund_model(RuntimeOrigin::signed(funder), model, amount)
+			.expect("benchmark funders are funded");
+	}
+
+	fn retire_model(owner: AccountId, model: ModelId) {
+		ModelRegistry::retire_model(RuntimeOrigin::signed(owner), model)
+			.expect("the owner retires its model");
 	}
 }
 

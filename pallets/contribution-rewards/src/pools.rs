@@ -32,6 +32,8 @@ impl<T: Config> Pallet<T> {
 		T::Currency::transfer(&who, &Self::pot_account(), amount, Preservation::Preserve)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Pools::<T>::mutate(model, |p| *p = p.saturating_add(amount));
+		Funding::<T>::mutate(model, &who, |f| *f = f.saturating_add(amount));
+		TotalFunding::<T>::mutate(model, |t| *t = t.saturating_add(amount));
 		Self::deposit_event(Event::PoolFunded { model, who, amount });
 		Ok(())
 	}

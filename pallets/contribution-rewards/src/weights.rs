@@ -39,6 +39,7 @@ use frame_support::{traits::Get, weights::{constants::ParityDbWeight, Weight}};
 pub trait WeightInfo {
 	fn fund_model() -> Weight;
 	fn claim_rewards() -> Weight;
+	fn claim_refund() -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -58,6 +59,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
 	}
+	fn claim_refund() -> Weight {
+		Weight::from_parts(105_700_000, 3716)
+			.saturating_add(T::DbWeight::get().reads(6))
+			.saturating_add(T::DbWeight::get().writes(5))
+	}
 }
 
 /// The same measurements priced with ParityDB's weights, for tests and mocks.
@@ -71,5 +77,10 @@ impl WeightInfo for () {
 		Weight::from_parts(105_700_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(3))
 			.saturating_add(ParityDbWeight::get().writes(3))
+	}
+	fn claim_refund() -> Weight {
+		Weight::from_parts(105_700_000, 3716)
+			.saturating_add(ParityDbWeight::get().reads(6))
+			.saturating_add(ParityDbWeight::get().writes(5))
 	}
 }

@@ -67,8 +67,13 @@ fn payload_for(params: usize, seed: u32) -> Vec<u8> {
 	tensor_codec::encode_f32(&values, &[params as u32]).expect("valid tensor")
 }
 
-/// Opens round 0 of `model` now.
+/// Opens round [`Config::ReplayWindow`] of `model` now: the first round whose updates are
+/// checked against a full replay window, and whose close clears the seen payloads of round 0.
 fn open_round<T: Config>(model: ModelId) -> RoundIndex {
+	if let Some(previous) = T::ReplayWindow::get().checked_sub(1) {
+		// With no record of it, `advance` treats the previous round as closed.
+		CurrentRound::<T>::insert(model, previous);
+	}
 	Pallet::<T>::advance(model, frame_system::Pallet::<T>::block_number());
 	CurrentRound::<T>::get(model).expect("round opened")
 }
@@ -110,14 +115,19 @@ fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: RoundPhase) {
 }
 
 /// Round `round` of `model` with `n` trainers committed and revealed: their commitments,
-/// seen payloads, updates and reveal order, as a round in its aggregate phase holds them.
+/// seen payloads, updates and reveal order, as a round in its aggregate phase holds them; and
+/// `n` seen payloads of the round whose replay window closing `round` ends.
 fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
 	let key = (model, round);
+	let expired = round.checked_sub(T::ReplayWindow::get());
 	let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
 	for (i, t) in trainers.iter().enumerate() {
 		let digest = [i as u8; 32];
 		Commitments::<T>::insert(key, t, digest);
 		SeenPayloads::<T>::insert(key, digest, ());
+		if let Some(expired) = expired {
+			SeenPayloads::<T>::insert((model, expired), [!(i as u8); 32], ());
+		}
 		Updates::<T>::insert(
 			key,
 			t,
@@ -179,14 +189,33 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// The set is full at the minimum bond: finding the smallest seat reads every bond, and
+	/// the caller's larger bond evicts it.
 	fn register_validator() {
-		for i in 1..T::MaxValidators::get() {
+		for i in 1..=T::MaxValidators::get() {
 			registered_validator::<T>(i);
 		}
 		let who = funded::<T>("validator", 0);
+		let bond = T::MinValidatorBond::get().saturating_add(1u32.into());
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), T::MinValidatorBond::get());
-		assert!(ValidatorBonds::<T>::contains_key(&who));
+		_(RawOrigin::Signed(who.clone()), bond);
+		assert!(ActiveValidators::<T>::get().contains(&who));
+		assert_eq!(
+			ActiveValidators::<T>::get().len() as u32,
+			T::MaxValidators::get()
+		);
+	}
+
+	#[benchmark]
+	fn bond_validator_extra() {
+		let who = registered_validator::<T>(0);
+		let extra = T::MinValidatorBond::get();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(who.clone()), extra);
+		assert_eq!(
+			ValidatorBonds::<T>::get(&who).unwrap().amount,
+			extra.saturating_add(extra)
+		);
 	}
 
 	#[benchmark]
@@ -330,8 +359,8 @@ mod benchmarks {
 	) {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let round = open_round::<T>(model);
-		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
-		T::Rewards::credit_pool(model, 100_000u32.into());
+		let funder = funded::<T>("funder", 0);
+		T::BenchmarkHelper::fund_pool(model, funder, 100_000u32.into());
 		let hash = [9u8; 32];
 
 		seed_revealed_round::<T>(model, round, n);
@@ -406,8 +435,8 @@ mod benchmarks {
 	) {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let round = open_round::<T>(model);
-		T::Currency::set_balance(&T::Rewards::pot(), 1_000_000u32.into());
-		T::Rewards::credit_pool(model, 100_000u32.into());
+		let funder = funded::<T>("funder", 0);
+		T::BenchmarkHelper::fund_pool(model, funder, 100_000u32.into());
 		seed_revealed_round::<T>(model, round, n);
 		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).collect());

@@ -1,7 +1,8 @@
 //! Trainer and FL-validator bonds: holding, unbonding and withdrawing them.
 //!
 //! A trainer bonds per model (the hold is the sum over its models); a validator bonds once
-//! and joins [`ActiveValidators`]. Both unbond over [`Config::UnbondingDelay`] so that a fault
+//! and joins [`ActiveValidators`], a set ranked by bond: when it is full, a larger bond
+//! evicts the smallest. Both unbond over [`Config::UnbondingDelay`] so that a fault
 //! in the round in flight can still be slashed (see `slashing.rs`).
 
 use crate::{pallet::*, BalanceOf, Bond};
@@ -10,6 +11,7 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
 };
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
@@ -85,7 +87,7 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// [`Pallet::register_validator`].
+	/// [`Pallet::register_validator`] (also the genesis build's).
 	pub(crate) fn do_register_validator(who: T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
 		ensure!(
 			!ValidatorBonds::<T>::contains_key(&who),
@@ -95,10 +97,25 @@ impl<T: Config> Pallet<T> {
 			amount >= T::MinValidatorBond::get(),
 			Error::<T>::BondTooSmall
 		);
-		ActiveValidators::<T>::try_mutate(|set| set.try_push(who.clone()))
-			.map_err(|_| Error::<T>::TooManyValidators)?;
+		let mut set = ActiveValidators::<T>::get();
+		if set.is_full() {
+			let (index, smallest) =
+				Self::smallest_seat(&set).ok_or(Error::<T>::BondBelowSmallestSeat)?;
+			ensure!(amount > smallest, Error::<T>::BondBelowSmallestSeat);
+			let evicted = set.remove(index);
+			let at = Self::start_validator_unbonding(&evicted)?;
+			Self::deposit_event(Event::ValidatorEvicted {
+				validator: evicted,
+				by: who.clone(),
+				at,
+			});
+		}
+		// Not full any more: an eviction above made room.
+		set.try_push(who.clone())
+			.map_err(|_| Error::<T>::BondBelowSmallestSeat)?;
 		T::Currency::hold(&HoldReason::ValidatorBond.into(), &who, amount)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		ActiveValidators::<T>::put(set);
 		ValidatorBonds::<T>::insert(
 			&who,
 			Bond {
@@ -113,15 +130,57 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// [`Pallet::unregister_validator`].
-	pub(crate) fn do_unregister_validator(who: T::AccountId) -> DispatchResult {
+	/// The seat a full set gives up to a larger bond: the smallest bond, and among equal
+	/// smallest bonds the later-registered validator (an incumbent keeps its seat against an
+	/// equal bid). `None` only for an empty set.
+	fn smallest_seat(set: &[T::AccountId]) -> Option<(usize, BalanceOf<T>)> {
+		set.iter()
+			.enumerate()
+			.map(|(i, v)| {
+				// Every active validator has a bond (a `try_state` invariant).
+				let bond = ValidatorBonds::<T>::get(v).map_or(Zero::zero(), |b| b.amount);
+				(i, bond)
+			})
+			.reduce(|best, next| if next.1 <= best.1 { next } else { best })
+	}
+
+	/// [`Pallet::bond_validator_extra`].
+	pub(crate) fn do_bond_validator_extra(
+		who: T::AccountId,
+		amount: BalanceOf<T>,
+	) -> DispatchResult {
+		ensure!(!amount.is_zero(), Error::<T>::ZeroBond);
+		let total = ValidatorBonds::<T>::try_mutate(&who, |slot| {
+			let bond = slot.as_mut().ok_or(Error::<T>::NotValidator)?;
+			ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
+			T::Currency::hold(&HoldReason::ValidatorBond.into(), &who, amount)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+			bond.amount = bond.amount.saturating_add(amount);
+			Ok::<_, DispatchError>(bond.amount)
+		})?;
+		Self::deposit_event(Event::ValidatorBonded {
+			validator: who,
+			total,
+		});
+		Ok(())
+	}
+
+	/// Marks `who`'s validator bond unbonding from now (the caller removes it from the set);
+	/// returns the block from which it can be withdrawn.
+	fn start_validator_unbonding(who: &T::AccountId) -> Result<BlockNumberFor<T>, DispatchError> {
 		let at = Self::now().saturating_add(T::UnbondingDelay::get());
-		ValidatorBonds::<T>::try_mutate(&who, |slot| -> DispatchResult {
+		ValidatorBonds::<T>::try_mutate(who, |slot| -> DispatchResult {
 			let bond = slot.as_mut().ok_or(Error::<T>::NotValidator)?;
 			ensure!(bond.unbonding_at.is_none(), Error::<T>::Unbonding);
 			bond.unbonding_at = Some(at);
 			Ok(())
 		})?;
+		Ok(at)
+	}
+
+	/// [`Pallet::unregister_validator`].
+	pub(crate) fn do_unregister_validator(who: T::AccountId) -> DispatchResult {
+		let at = Self::start_validator_unbonding(&who)?;
 		ActiveValidators::<T>::mutate(|set| set.retain(|v| v != &who));
 		Self::deposit_event(Event::ValidatorUnbonding { validator: who, at });
 		Ok(())

@@ -49,7 +49,8 @@
 //! ### Slashing
 //!
 //! Only provable faults are slashed, by [`Config::TrainerSlash`] / [`Config::ValidatorSlash`]
-//! of the bond; slashed funds go to the model's reward pool:
+//! of the bond; slashed funds go to [`Config::OnSlash`] (the runtime burns them), never to the
+//! model's pool, so a model's owner gains nothing from faults it provokes:
 //!
 //! - a commitment without a valid reveal by the reveal deadline ([`Fault::NotRevealed`]). A
 //!   reveal that does not match its commitment, a malformed payload (bad codec, wrong shape,
@@ -58,7 +59,16 @@
 //! - a validator report whose hash contradicts the finalized hash
 //!   ([`Fault::ContradictingReport`]), whether it came before or after finalization.
 //!
-//! An update the robust rule merely rejects earns nothing but is not slashed.
+//! An update the robust rule merely rejects earns nothing but is not slashed. Pausing a model
+//! while its round takes commitments or reveals interrupts that round ([`InterruptedRound`]):
+//! nobody is slashed for not revealing in it.
+//!
+//! ### The FL-validator set
+//!
+//! At most [`Config::MaxValidators`] validators, ranked by bond: a bond that exceeds the
+//! smallest in a full set evicts it (it unbonds), so the set cannot be squatted at the minimum
+//! bond, and holding two thirds of its stake costs twice the stake of the honest validators
+//! that keep their seats. The genesis config seats a chain's first validators.
 //!
 //! ## Calls
 //!
@@ -67,7 +77,8 @@
 //!
 //! - bonds: [`Pallet::bond_trainer`], [`Pallet::unbond_trainer`],
 //!   [`Pallet::withdraw_trainer_bond`], [`Pallet::register_validator`],
-//!   [`Pallet::unregister_validator`], [`Pallet::withdraw_validator_bond`];
+//!   [`Pallet::bond_validator_extra`], [`Pallet::unregister_validator`],
+//!   [`Pallet::withdraw_validator_bond`];
 //! - updates: [`Pallet::commit_update`], [`Pallet::reveal_update`] (synchronous mode),
 //!   [`Pallet::submit_update`] (buffered mode);
 //! - reports: [`Pallet::report_aggregate`].
@@ -96,7 +107,7 @@
 //! - `schedule.rs` — the agenda and the phase machine (open, reveal, aggregate, fail);
 //! - `updates.rs` — commitments, reveals and buffered submissions;
 //! - `reports.rs` — validator reports, quorum and finalization;
-//! - `slashing.rs` — slashing of provable faults into the model's pool;
+//! - `slashing.rs` — slashing of provable faults (to [`Config::OnSlash`]) and interrupted rounds;
 //! - `pruning.rs` — removal of old rounds' storage in `on_idle`;
 //! - `invariants.rs` — the `try_state` checks;
 //! - `types.rs` — the stored types; `weights.rs` (generated), `benchmarking.rs`, `mock.rs` and
@@ -132,7 +143,10 @@ use fedledger_primitives::{
 };
 use frame_support::{
 	pallet_prelude::*,
-	traits::fungible::{Inspect, InspectHold, MutateHold},
+	traits::{
+		fungible::{BalancedHold, Credit, Inspect, InspectHold, MutateHold},
+		OnUnbalanced,
+	},
 };
 use frame_system::pallet_prelude::*;
 use sp_runtime::Perbill;
@@ -143,6 +157,9 @@ pub(crate) const LOG_TARGET: &str = "runtime::gradient-commitments";
 /// The balance type of the bonded currency.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+
+/// Slashed funds on their way to [`Config::OnSlash`].
+pub type CreditOf<T> = Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 /// A round as stored for runtime `T`.
 pub type RoundInfoOf<T> = RoundInfo<BalanceOf<T>, BlockNumberFor<T>>;
@@ -186,7 +203,13 @@ pub mod pallet {
 	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
 		/// The currency bonds are held in.
 		type Currency: MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
-			+ InspectHold<Self::AccountId>;
+			+ InspectHold<Self::AccountId>
+			+ BalancedHold<Self::AccountId>;
+
+		/// Where slashed bonds go. Never the slashed model's own pool: its owner could
+		/// otherwise provoke faults (pause mid-reveal, an unmeetable window) and collect them
+		/// through a raised owner share. `()` burns them.
+		type OnSlash: OnUnbalanced<CreditOf<Self>>;
 
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
@@ -238,6 +261,12 @@ pub mod pallet {
 		/// rounds from chain state; the registry's version chain stays for every round.
 		#[pallet::constant]
 		type RoundRetention: Get<u32>;
+
+		/// Closed rounds back whose revealed payloads a new update may not repeat: an exact
+		/// replay of an update from any of them is refused ([`Error::ReplayedPayload`]).
+		/// At most [`Config::RoundRetention`] (their seen payloads are pruned with them).
+		#[pallet::constant]
+		type ReplayWindow: Get<u32>;
 
 		/// Share of a trainer's bond slashed for a fault.
 		#[pallet::constant]
@@ -309,7 +338,8 @@ pub mod pallet {
 		ValueQuery,
 	>;
 
-	/// Payload hashes seen in a round (copy detection). Cleared when the round closes.
+	/// Payload hashes seen in a round (copy and replay detection). Cleared once
+	/// [`Config::ReplayWindow`] later rounds have closed.
 	#[pallet::storage]
 	pub type SeenPayloads<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundKey, Identity, Digest, (), OptionQuery>;
@@ -340,10 +370,36 @@ pub mod pallet {
 	pub type Agenda<T: Config> =
 		StorageValue<_, BoundedVec<(ModelId, BlockNumberFor<T>), T::MaxActiveModels>, ValueQuery>;
 
+	/// The round that was in flight when the model's owner last paused it. Nobody is slashed
+	/// for not revealing in it: the owner, not the trainers, interrupted it (and could
+	/// otherwise time a pause to make honest trainers miss the reveal window).
+	#[pallet::storage]
+	pub type InterruptedRound<T: Config> = StorageMap<_, Twox64Concat, ModelId, RoundIndex>;
+
 	/// Where `on_idle`'s walk over [`Rounds`] resumes: the raw storage key of the last round
 	/// it visited (`None`: from the start).
 	#[pallet::storage]
 	pub type PruneCursor<T: Config> = StorageValue<_, BoundedVec<u8, ConstU32<128>>, OptionQuery>;
+
+	/// The FL validators a chain starts with, and their bonds (held from their balances).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(validator, bond)`; each bond at least [`Config::MinValidatorBond`], at most
+		/// [`Config::MaxValidators`] entries, no account twice.
+		pub validators: alloc::vec::Vec<(T::AccountId, BalanceOf<T>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (validator, bond) in &self.validators {
+				// A chain spec that cannot be honoured must not produce a chain.
+				Pallet::<T>::do_register_validator(validator.clone(), *bond)
+					.expect("genesis FL validator: unique, funded, bond ≥ MinValidatorBond");
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -461,6 +517,21 @@ pub mod pallet {
 		/// ([`fedledger_primitives::traits::ScheduleError::AgendaFull`]), and a scheduled
 		/// model keeps its slot until it leaves the agenda.
 		ScheduleFull { model: ModelId },
+		/// A validator added to its bond.
+		ValidatorBonded {
+			validator: T::AccountId,
+			total: BalanceOf<T>,
+		},
+		/// The set was full and `by` bonded more than `validator`, the smallest bond in it:
+		/// `validator` left the set and its bond is withdrawable from `at`.
+		ValidatorEvicted {
+			validator: T::AccountId,
+			by: T::AccountId,
+			at: BlockNumberFor<T>,
+		},
+		/// The model was paused while this round took commitments or reveals: nobody is
+		/// slashed for not revealing in it.
+		RoundInterrupted { model: ModelId, round: RoundIndex },
 	}
 
 	#[pallet::error]
@@ -487,8 +558,9 @@ pub mod pallet {
 		AlreadyValidator,
 		/// The caller is not an FL validator.
 		NotValidator,
-		/// The FL-validator set is full.
-		TooManyValidators,
+		/// The FL-validator set is full and the bond does not exceed its smallest bond (the
+		/// set is ranked by bond: joining a full set evicts the smallest).
+		BondBelowSmallestSeat,
 		/// The caller already committed in this round.
 		AlreadyCommitted,
 		/// The round has taken its maximum number of updates.
@@ -529,6 +601,8 @@ pub mod pallet {
 		/// The bond is still needed by a round in flight: a commitment not yet revealed, or a
 		/// seat in the validator snapshot of a round still aggregating. Withdraw once it closes.
 		InOpenRound,
+		/// The same payload was revealed in one of the last [`Config::ReplayWindow`] rounds.
+		ReplayedPayload,
 	}
 
 	#[pallet::hooks]
@@ -589,6 +663,10 @@ pub mod pallet {
 			assert!(
 				T::UnbondingDelay::get() >= longest_round.into(),
 				"UnbondingDelay is shorter than the longest round (3 × MaxPhaseBlocks)"
+			);
+			assert!(
+				T::ReplayWindow::get() <= T::RoundRetention::get(),
+				"ReplayWindow exceeds RoundRetention: older rounds' seen payloads are pruned"
 			);
 			assert!(
 				T::MaxPhaseBlocks::get() >= schedule::MIN_PHASE_BLOCKS,
@@ -724,16 +802,26 @@ pub mod pallet {
 		/// with its bond as stake. A report contradicting a finalized hash slashes
 		/// [`Config::ValidatorSlash`] of the bond.
 		///
+		/// The set is ranked by bond, like staking's election: when it already has
+		/// [`Config::MaxValidators`] members, `amount` must exceed the smallest bond in it, and
+		/// that validator (the later-registered one among equal smallest bonds) is evicted — it
+		/// leaves the set and unbonds as if it had called `unregister_validator`. So seats
+		/// cannot be squatted at the minimum bond: taking ≥ 2/3 of the set's stake costs at
+		/// least twice the stake of the honest validators that keep their seats, and evicting
+		/// one costs more than its bond.
+		///
 		/// ## Errors
 		///
 		/// - [`Error::AlreadyValidator`]: the caller is a validator, or still unbonding from
 		///   being one;
 		/// - [`Error::BondTooSmall`]: `amount` is below [`Config::MinValidatorBond`];
-		/// - [`Error::TooManyValidators`]: the set already has [`Config::MaxValidators`];
+		/// - [`Error::BondBelowSmallestSeat`]: the set is full and `amount` does not exceed its
+		///   smallest bond;
 		/// - [`Error::InsufficientBalance`]: the caller cannot hold `amount`.
 		///
 		/// ## Events
 		///
+		/// [`Event::ValidatorEvicted`] if the set was full, then
 		/// [`Event::ValidatorRegistered`].
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::register_validator())]
@@ -871,6 +959,8 @@ pub mod pallet {
 		/// - [`Error::MalformedPayload`]: not canonical codec bytes (or NaN/Inf values);
 		/// - [`Error::ShapeMismatch`]: the payload's parameter count is not the model's;
 		/// - [`Error::DuplicatePayload`]: the same payload was already revealed in the round;
+		/// - [`Error::ReplayedPayload`]: the same payload was revealed in one of the last
+		///   [`Config::ReplayWindow`] rounds;
 		/// - [`Error::RoundFull`]: the round already holds [`Config::MaxUpdatesPerRound`]
 		///   updates.
 		///
@@ -920,7 +1010,8 @@ pub mod pallet {
 		/// - [`Error::FutureVersion`]: `base_version` is newer than the model's version;
 		/// - [`Error::TooStale`]: `base_version` is more than `max_staleness` versions old;
 		/// - [`Error::ZeroSamples`], [`Error::MalformedPayload`], [`Error::ShapeMismatch`],
-		///   [`Error::DuplicatePayload`]: as for [`Pallet::reveal_update`].
+		///   [`Error::DuplicatePayload`], [`Error::ReplayedPayload`]: as for
+		///   [`Pallet::reveal_update`].
 		///
 		/// ## Events
 		///
@@ -996,6 +1087,34 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			Self::do_report_aggregate(who, model, round, model_hash, accepted, scores)
+		}
+
+		/// Adds `amount` to the caller's validator bond (and so to its stake in rounds whose
+		/// aggregation starts from now on), for instance to keep its seat in a full, ranked set.
+		///
+		/// ## Origin
+		///
+		/// Signed by an active FL validator.
+		///
+		/// ## Effects
+		///
+		/// Holds `amount` more under [`HoldReason::ValidatorBond`] and adds it to the bond.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::ZeroBond`]: `amount` is zero;
+		/// - [`Error::NotValidator`]: the caller has no validator bond;
+		/// - [`Error::Unbonding`]: the caller is unbonding (or was evicted);
+		/// - [`Error::InsufficientBalance`]: the caller cannot hold `amount`.
+		///
+		/// ## Events
+		///
+		/// [`Event::ValidatorBonded`] with the bond's new total.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::bond_validator_extra())]
+		pub fn bond_validator_extra(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bond_validator_extra(who, amount)
 		}
 	}
 }

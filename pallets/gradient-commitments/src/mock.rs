@@ -75,6 +75,7 @@ impl pallet_model_registry::Config for Test {
 	type ModelDeposit = ModelDeposit;
 	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
 	type Scheduler = GradientCommitments;
+	type RewardTermsDelay = frame_support::traits::ConstU64<30>;
 	type WeightInfo = ();
 }
 
@@ -104,6 +105,8 @@ impl pallet_gradient_commitments::Config for Test {
 	type RoundRetention = RoundRetention;
 	type TrainerSlash = TrainerSlash;
 	type ValidatorSlash = ValidatorSlash;
+	type OnSlash = ();
+	type ReplayWindow = frame_support::traits::ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryModels;
@@ -206,5 +209,15 @@ impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for Regis
 		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, weights, None)
 			.expect("benchmark owners are funded and configs valid");
 		id
+	}
+
+	fn fund_pool(model: ModelId, funder: AccountId, amount: Balance) {
+		ContributionRewards::fund_model(RuntimeOrigin::signed(funder), model, amount)
+			.expect("benchmark funders are funded");
+	}
+
+	fn retire_model(owner: AccountId, model: ModelId) {
+		ModelRegistry::retire_model(RuntimeOrigin::signed(owner), model)
+			.expect("the owner retires its model");
 	}
 }

@@ -100,6 +100,14 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 	/// (`pruning.rs`). Touching only the agenda keeps retiring O(1).
 	fn on_model_retired(model: ModelId) {
 		Self::unschedule(model);
+		InterruptedRound::<T>::remove(model);
+	}
+
+	/// Marks the round in flight interrupted if it still takes commitments, reveals or
+	/// buffered updates: nobody is slashed for not revealing in it (see `slashing.rs`). It
+	/// runs to its end otherwise; no new round opens until the model is resumed.
+	fn on_model_paused(model: ModelId) {
+		Self::interrupt_round(model);
 	}
 }
 
@@ -301,7 +309,9 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Commitments, seen payloads and hash stakes are only needed while the round is open.
+	/// Commitments and hash stakes are only needed while the round is open; seen payloads
+	/// until [`Config::ReplayWindow`] more rounds have closed (this clears those of the round
+	/// that many rounds back).
 	///
 	/// A round holds at most [`Config::MaxUpdatesPerRound`] commitments and seen payloads (both
 	/// are inserted only below that bound) and at most [`Config::MaxValidators`] reported
@@ -309,20 +319,23 @@ impl<T: Config> Pallet<T> {
 	/// removal that does not is a defensive failure.
 	pub(crate) fn clear_round_scratch(model: ModelId, round: RoundIndex) {
 		let limit = T::MaxUpdatesPerRound::get();
-		let removals = [
+		let mut removals = alloc::vec![
 			(
 				"Commitments",
 				Commitments::<T>::clear_prefix((model, round), limit, None),
-			),
-			(
-				"SeenPayloads",
-				SeenPayloads::<T>::clear_prefix((model, round), limit, None),
 			),
 			(
 				"HashStake",
 				HashStake::<T>::clear_prefix((model, round), T::MaxValidators::get(), None),
 			),
 		];
+		// Seen payloads stay for the replay check of the next `ReplayWindow` rounds.
+		if let Some(expired) = round.checked_sub(T::ReplayWindow::get()) {
+			removals.push((
+				"SeenPayloads",
+				SeenPayloads::<T>::clear_prefix((model, expired), limit, None),
+			));
+		}
 		for (map, removal) in removals {
 			if removal.maybe_cursor.is_some() {
 				log::error!(

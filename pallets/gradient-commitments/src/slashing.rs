@@ -1,25 +1,48 @@
 //! Slashing of provable faults: committed-but-unrevealed updates and validator reports that
-//! contradict the finalized hash. Slashed funds move from the hold into the rewards pot and
-//! are credited to the model's pool, never to an account.
+//! contradict the finalized hash. Slashed funds leave the hold as a credit handed to
+//! [`Config::OnSlash`] (the runtime burns them); they never reach the slashed model's pool or
+//! any account its owner controls, so nobody profits from provoking a fault.
+//!
+//! A round the owner interrupted by pausing the model ([`InterruptedRound`]) slashes nobody
+//! for not revealing.
 
-use crate::{pallet::*, BalanceOf, Fault, LOG_TARGET};
+use crate::{pallet::*, BalanceOf, Fault, RoundPhase, LOG_TARGET};
 use alloc::vec::Vec;
-use fedledger_primitives::{traits::RoundRewards, ModelId, RoundIndex};
-use frame_support::traits::{
-	fungible::MutateHold,
-	tokens::{Fortitude, Precision, Restriction},
-	Get,
-};
+use fedledger_primitives::{ModelId, RoundIndex};
+use frame_support::traits::{fungible::BalancedHold, Get, Imbalance, OnUnbalanced};
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Slashes every trainer that committed in `round` but has no update recorded.
+	/// Slashes every trainer that committed in `round` but has no update recorded, unless the
+	/// owner paused the model during the round.
 	pub(crate) fn slash_unrevealed(model: ModelId, round: RoundIndex) {
+		if InterruptedRound::<T>::get(model) == Some(round) {
+			return;
+		}
 		let faulty: Vec<T::AccountId> = Commitments::<T>::iter_key_prefix((model, round))
 			.filter(|who| !Updates::<T>::contains_key((model, round), who))
 			.collect();
 		for who in faulty {
 			Self::slash_trainer(model, round, &who, Fault::NotRevealed);
+		}
+	}
+
+	/// The owner paused `model`: if its round in flight still takes commitments, reveals or
+	/// buffered updates, nobody is slashed for not revealing in it (a trainer that stops at
+	/// the pause, or whose reveal the owner timed the pause against, did nothing wrong).
+	pub(crate) fn interrupt_round(model: ModelId) {
+		let Some(round) = CurrentRound::<T>::get(model) else {
+			return;
+		};
+		let taking_updates = Rounds::<T>::get(model, round).is_some_and(|info| {
+			matches!(
+				info.phase,
+				RoundPhase::Commit | RoundPhase::Reveal | RoundPhase::Buffer
+			)
+		});
+		if taking_updates {
+			InterruptedRound::<T>::insert(model, round);
+			Self::deposit_event(Event::RoundInterrupted { model, round });
 		}
 	}
 
@@ -83,11 +106,8 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Moves up to `amount` of `who`'s held `reason` funds into the rewards pot and credits
-	/// them to `model`'s pool; returns what was moved.
-	///
-	/// A transfer the currency refuses (for instance a slash below the existential deposit
-	/// into an empty pot) moves nothing: it is logged and the slash counts as zero.
+	/// Slashes up to `amount` of `who`'s held `reason` funds into [`Config::OnSlash`];
+	/// returns what was slashed (less than `amount` only if less is held).
 	fn slash_hold(
 		reason: HoldReason,
 		who: &T::AccountId,
@@ -97,25 +117,15 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return amount;
 		}
-		let moved = T::Currency::transfer_on_hold(
-			&reason.into(),
-			who,
-			&T::Rewards::pot(),
-			amount,
-			Precision::BestEffort,
-			Restriction::Free,
-			Fortitude::Force,
-		)
-		.unwrap_or_else(|e| {
-			log::error!(
+		let (credit, missing) = T::Currency::slash(&reason.into(), who, amount);
+		if !missing.is_zero() {
+			log::warn!(
 				target: LOG_TARGET,
-				"model {model}: slashing {amount:?} held from {who:?} failed ({e:?}); nothing moved",
+				"model {model}: {who:?} held {missing:?} less than the {amount:?} slashed",
 			);
-			Zero::zero()
-		});
-		if !moved.is_zero() {
-			T::Rewards::credit_pool(model, moved);
 		}
-		moved
+		let slashed = credit.peek();
+		T::OnSlash::on_unbalanced(credit);
+		slashed
 	}
 }

@@ -122,6 +122,10 @@ impl<T: Config> Pallet<T> {
 			!SeenPayloads::<T>::contains_key((model, round), payload_hash),
 			Error::<T>::DuplicatePayload
 		);
+		ensure!(
+			!Self::seen_in_recent_rounds(model, round, payload_hash),
+			Error::<T>::ReplayedPayload
+		);
 		let index = info.updates;
 		UpdateOrder::<T>::try_mutate((model, round), |order| order.try_push(who.clone()))
 			.map_err(|_| Error::<T>::RoundFull)?;
@@ -166,6 +170,15 @@ impl<T: Config> Pallet<T> {
 		}
 		Rounds::<T>::insert(model, round, info);
 		Ok(())
+	}
+
+	/// Whether `payload_hash` was revealed in one of the [`Config::ReplayWindow`] rounds
+	/// before `round` (their seen payloads are kept that long; see `clear_round_scratch`).
+	/// Replaying an earlier update — one's own or anyone's — is free-riding, not training.
+	fn seen_in_recent_rounds(model: ModelId, round: RoundIndex, payload_hash: Digest) -> bool {
+		(1..=T::ReplayWindow::get())
+			.map_while(|back| round.checked_sub(back))
+			.any(|earlier| SeenPayloads::<T>::contains_key((model, earlier), payload_hash))
 	}
 
 	/// A retired model's round in flight is abandoned (`on_model_retired`): work sent to it

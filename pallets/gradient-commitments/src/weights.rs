@@ -41,6 +41,7 @@ pub trait WeightInfo {
 	fn unbond_trainer() -> Weight;
 	fn withdraw_trainer_bond() -> Weight;
 	fn register_validator() -> Weight;
+	fn bond_validator_extra() -> Weight;
 	fn unregister_validator() -> Weight;
 	fn withdraw_validator_bond() -> Weight;
 	fn commit_update() -> Weight;
@@ -80,6 +81,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn register_validator() -> Weight {
 		// Proof size measured: `2242`, estimated `3593`.
 		// Minimum execution time: 78_203_000 picoseconds.
+		Weight::from_parts(132_894_000, 3593)
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
+	}
+	fn bond_validator_extra() -> Weight {
 		Weight::from_parts(132_894_000, 3593)
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -202,6 +208,11 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3))
 	}
 	fn register_validator() -> Weight {
+		Weight::from_parts(132_894_000, 3593)
+			.saturating_add(ParityDbWeight::get().reads(4))
+			.saturating_add(ParityDbWeight::get().writes(4))
+	}
+	fn bond_validator_extra() -> Weight {
 		Weight::from_parts(132_894_000, 3593)
 			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().writes(4))

@@ -117,14 +117,26 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	/// A reward-terms change that came due is applied and a new one scheduled.
 	fn update_config() {
 		let owner = funded_owner::<T>();
 		let model = registered_model::<T>(&owner);
 		let mut config = example_config::<T>();
 		config.reward_per_round = 2_000u32.into();
+		Pallet::<T>::update_config(RawOrigin::Signed(owner.clone()).into(), model, config)
+			.expect("a valid configuration");
+		let due =
+			frame_system::Pallet::<T>::block_number().saturating_add(T::RewardTermsDelay::get());
+		frame_system::Pallet::<T>::set_block_number(due);
+		config.reward_per_round = 3_000u32.into();
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model, config);
-		assert_eq!(Models::<T>::get(model).unwrap().config, config);
+		let stored = Models::<T>::get(model).unwrap().config;
+		assert_eq!(stored.reward_per_round, 2_000u32.into());
+		assert_eq!(
+			PendingTerms::<T>::get(model).unwrap().reward_per_round,
+			3_000u32.into()
+		);
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

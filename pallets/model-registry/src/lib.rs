@@ -113,6 +113,10 @@ pub type ModelInfoOf<T> = ModelInfo<
 	frame_system::pallet_prelude::BlockNumberFor<T>,
 >;
 
+/// Pending reward terms as stored for runtime `T`.
+pub type PendingRewardTermsOf<T> =
+	PendingRewardTerms<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -158,6 +162,13 @@ pub mod pallet {
 		/// agenda slot when it is retired.
 		type Scheduler: RoundScheduler;
 
+		/// Blocks before a change of a model's `reward_per_round` or `reward_split` applies.
+		/// At least the unbonding delay plus the longest round: trainers, validators and
+		/// funders who object see the change coming and can finish their round, unbond and
+		/// leave before it pays anyone differently (the runtime checks this in a test).
+		#[pallet::constant]
+		type RewardTermsDelay: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 	}
@@ -169,6 +180,12 @@ pub mod pallet {
 	/// Registered models.
 	#[pallet::storage]
 	pub type Models<T: Config> = StorageMap<_, Twox64Concat, ModelId, ModelInfoOf<T>, OptionQuery>;
+
+	/// Reward terms a model's owner changed, not yet in effect (see
+	/// [`Config::RewardTermsDelay`]); [`Pallet::model_info`] applies them once due.
+	#[pallet::storage]
+	pub type PendingTerms<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, PendingRewardTermsOf<T>, OptionQuery>;
 
 	/// The version chain: `(model, version)` → hash, parent hash, round and block.
 	#[pallet::storage]
@@ -207,6 +224,14 @@ pub mod pallet {
 			round: RoundIndex,
 			hash: Digest,
 			parent: Digest,
+		},
+		/// The owner changed the reward terms: rounds opening from `effective_at` on use them
+		/// (until then, the current terms).
+		RewardTermsScheduled {
+			model: ModelId,
+			reward_per_round: BalanceOf<T>,
+			reward_split: fedledger_primitives::model::RewardSplit,
+			effective_at: BlockNumberFor<T>,
 		},
 	}
 
@@ -466,7 +491,12 @@ pub mod pallet {
 		/// ## Effects
 		///
 		/// Validates `config` as for registration and stores it; the round in flight keeps the
-		/// configuration it snapshot when it opened.
+		/// configuration it snapshot when it opened. A change of `reward_per_round` or
+		/// `reward_split` is not applied now but scheduled ([`PendingTerms`]): rounds opening
+		/// [`Config::RewardTermsDelay`] blocks from now on use it, earlier ones the current
+		/// terms — so an owner cannot raise its share (or the payout) and drain the pool before
+		/// trainers and funders can react. A later update replaces a pending change (and
+		/// restarts the delay); one that restates the current terms cancels it.
 		///
 		/// ## Errors
 		///
@@ -479,7 +509,8 @@ pub mod pallet {
 		///
 		/// ## Events
 		///
-		/// [`Event::ConfigUpdated`].
+		/// [`Event::ConfigUpdated`], and [`Event::RewardTermsScheduled`] for changed reward
+		/// terms.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::update_config())]
 		pub fn update_config(

@@ -54,6 +54,7 @@ impl pallet_balances::Config for Test {
 
 parameter_types! {
 	pub const ModelDeposit: Balance = 100;
+	pub const RewardTermsDelay: u64 = 30;
 }
 
 std::thread_local! {
@@ -61,6 +62,8 @@ std::thread_local! {
 	pub static ACTIVATED: core::cell::RefCell<Vec<ModelId>> = const { core::cell::RefCell::new(Vec::new()) };
 	/// Models the registry reported as retired, in order.
 	pub static RETIRED: core::cell::RefCell<Vec<ModelId>> = const { core::cell::RefCell::new(Vec::new()) };
+	/// Models the registry reported as paused, in order.
+	pub static PAUSED: core::cell::RefCell<Vec<ModelId>> = const { core::cell::RefCell::new(Vec::new()) };
 	/// What the mock scheduler answers to `check_schedule` and `on_model_activated`.
 	pub static SCHEDULER_REFUSES: core::cell::Cell<Option<ScheduleError>> = const { core::cell::Cell::new(None) };
 }
@@ -85,6 +88,13 @@ impl RoundScheduler for RecordScheduler {
 	fn on_model_retired(model: ModelId) {
 		RETIRED.with(|a| a.borrow_mut().push(model));
 	}
+	fn on_model_paused(model: ModelId) {
+		PAUSED.with(|a| a.borrow_mut().push(model));
+	}
+}
+
+pub fn paused() -> Vec<ModelId> {
+	PAUSED.with(|a| a.borrow().clone())
 }
 
 pub fn activated() -> Vec<ModelId> {
@@ -105,6 +115,7 @@ impl pallet_model_registry::Config for Test {
 	type ModelDeposit = ModelDeposit;
 	type MaxWeightsLen = frame_support::traits::ConstU32<{ 32 + 4 * 7850 }>;
 	type Scheduler = RecordScheduler;
+	type RewardTermsDelay = RewardTermsDelay;
 	type WeightInfo = ();
 }
 
@@ -135,6 +146,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ext.execute_with(|| {
 		System::set_block_number(1);
 		ACTIVATED.with(|a| a.borrow_mut().clear());
+		PAUSED.with(|a| a.borrow_mut().clear());
 	});
 	ext
 }

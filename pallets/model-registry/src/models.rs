@@ -1,7 +1,8 @@
 //! Registration and the owner's lifecycle calls: pause, resume, retire, reconfigure.
 
 use crate::{
-	pallet::*, BalanceOf, InitialWeightsOf, ModelInfo, ModelInfoOf, VersionRecord, LOG_TARGET,
+	pallet::*, BalanceOf, InitialWeightsOf, ModelInfo, ModelInfoOf, PendingRewardTerms,
+	VersionRecord, LOG_TARGET,
 };
 use fedledger_primitives::{
 	model::{ConfigError, TrainingConfig},
@@ -15,6 +16,7 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
 };
+use sp_runtime::traits::Saturating;
 
 impl<T: Config> From<ConfigError> for Error<T> {
 	fn from(e: ConfigError) -> Self {
@@ -127,6 +129,7 @@ impl<T: Config> Pallet<T> {
 			info.status = ModelStatus::Paused;
 			Ok(())
 		})?;
+		T::Scheduler::on_model_paused(model);
 		Self::deposit_event(Event::ModelPaused { model });
 		Ok(())
 	}
@@ -169,6 +172,7 @@ impl<T: Config> Pallet<T> {
 			defensive!("a live model's deposit is held in full");
 		}
 		T::Scheduler::on_model_retired(model);
+		PendingTerms::<T>::remove(model);
 		Self::deposit_event(Event::ModelRetired { model });
 		Ok(())
 	}
@@ -180,7 +184,8 @@ impl<T: Config> Pallet<T> {
 		config: TrainingConfig<BalanceOf<T>>,
 	) -> DispatchResult {
 		Self::check_config(&config)?;
-		Self::mutate_owned(&who, model, |info| {
+		let now = frame_system::Pallet::<T>::block_number();
+		let scheduled = Self::mutate_owned(&who, model, |info| {
 			ensure!(
 				info.status != ModelStatus::Retired,
 				Error::<T>::AlreadyRetired
@@ -189,11 +194,52 @@ impl<T: Config> Pallet<T> {
 				info.config.architecture == config.architecture,
 				Error::<T>::ArchitectureChanged
 			);
-			info.config = config;
-			Ok(())
+			// Terms that came due are the current ones the new config is compared with.
+			if let Some(due) = PendingTerms::<T>::get(model).filter(|p| p.effective_at <= now) {
+				info.config.reward_per_round = due.reward_per_round;
+				info.config.reward_split = due.reward_split;
+			}
+			let current = &info.config;
+			let terms_changed = current.reward_per_round != config.reward_per_round
+				|| current.reward_split != config.reward_split;
+			let scheduled = terms_changed.then(|| PendingRewardTerms {
+				reward_per_round: config.reward_per_round,
+				reward_split: config.reward_split,
+				effective_at: now.saturating_add(T::RewardTermsDelay::get()),
+			});
+			info.config = TrainingConfig {
+				reward_per_round: current.reward_per_round,
+				reward_split: current.reward_split,
+				..config
+			};
+			Ok(scheduled)
 		})?;
+		match scheduled {
+			Some(terms) => {
+				PendingTerms::<T>::insert(model, terms);
+				Self::deposit_event(Event::RewardTermsScheduled {
+					model,
+					reward_per_round: terms.reward_per_round,
+					reward_split: terms.reward_split,
+					effective_at: terms.effective_at,
+				});
+			}
+			None => PendingTerms::<T>::remove(model),
+		}
 		Self::deposit_event(Event::ConfigUpdated { model });
 		Ok(())
+	}
+
+	/// `model` as rounds see it now: its stored record with any [`PendingTerms`] that came due
+	/// applied (they are written back only by the owner's next `update_config`).
+	pub fn model_info(model: ModelId) -> Option<ModelInfoOf<T>> {
+		let mut info = Models::<T>::get(model)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		if let Some(due) = PendingTerms::<T>::get(model).filter(|p| p.effective_at <= now) {
+			info.config.reward_per_round = due.reward_per_round;
+			info.config.reward_split = due.reward_split;
+		}
+		Some(info)
 	}
 
 	/// Applies `f` to `model` if `who` owns it; nothing is written when `f` fails.

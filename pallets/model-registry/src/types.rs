@@ -2,7 +2,9 @@
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use fedledger_primitives::{
-	model::TrainingConfig, traits::ModelStatus, Digest, RoundIndex, VersionIndex,
+	model::{RewardSplit, TrainingConfig},
+	traits::ModelStatus,
+	Digest, RoundIndex, VersionIndex,
 };
 use scale_info::TypeInfo;
 
@@ -46,4 +48,27 @@ pub struct VersionRecord<BlockNumber> {
 	pub round: Option<RoundIndex>,
 	/// Block in which the version was recorded.
 	pub block: BlockNumber,
+}
+
+/// Reward terms an owner set with `update_config`, waiting out [`crate::Config::RewardTermsDelay`]
+/// before rounds use them.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct PendingRewardTerms<Balance, BlockNumber> {
+	/// The new `reward_per_round`.
+	pub reward_per_round: Balance,
+	/// The new `reward_split`.
+	pub reward_split: RewardSplit,
+	/// First block whose rounds open with the new terms.
+	pub effective_at: BlockNumber,
 }

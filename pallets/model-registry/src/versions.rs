@@ -9,7 +9,7 @@ use frame_support::traits::Defensive;
 
 impl<T: Config> ModelProvider<T::AccountId, BalanceOf<T>> for Pallet<T> {
 	fn model(model: ModelId) -> Option<ModelView<T::AccountId, BalanceOf<T>>> {
-		Models::<T>::get(model).map(|info| ModelView {
+		Pallet::<T>::model_info(model).map(|info| ModelView {
 			owner: info.owner,
 			status: info.status,
 			config: info.config,

@@ -151,7 +151,13 @@ parameter_types! {
 	pub const ValidatorSlash: Perbill = Perbill::from_percent(20);
 	/// The pot holding every reward pool and pending reward.
 	pub const RewardsPalletId: PalletId = PalletId(*b"fl/rewrd");
-	/// No new issuance: rewards come from the pools model owners (and slashes) fund.
+	/// Delay before a model's changed reward terms apply: the unbonding delay plus the
+	/// longest round (six hours), so whoever objects can finish its round, unbond and leave
+	/// first (`runtime/tests/round_limits.rs` checks the sum).
+	pub const RewardTermsDelay: BlockNumber = UnbondingDelay::get() + 3 * MaxPhaseBlocks::get();
+	/// Closed rounds whose payloads a new update may not replay.
+	pub const ReplayWindow: u32 = 8;
+	/// No new issuance: rewards come from the pools model owners and funders pay.
 	pub const EmissionPerRound: Balance = 0;
 }
 
@@ -172,6 +178,7 @@ impl pallet_model_registry::Config for Runtime {
 	type ModelDeposit = ModelDeposit;
 	type MaxWeightsLen = ConstU32<MAX_PAYLOAD_LEN>;
 	type Scheduler = GradientCommitments;
+	type RewardTermsDelay = RewardTermsDelay;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }
 
@@ -191,6 +198,9 @@ impl pallet_gradient_commitments::Config for Runtime {
 	type RoundRetention = RoundRetention;
 	type TrainerSlash = TrainerSlash;
 	type ValidatorSlash = ValidatorSlash;
+	// Burnt: no pool, owner or block author profits from a slash it could provoke.
+	type OnSlash = ();
+	type ReplayWindow = ReplayWindow;
 	type WeightInfo = pallet_gradient_commitments::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkModels;
@@ -227,5 +237,15 @@ impl fedledger_primitives::traits::BenchmarkModels<AccountId, Balance> for Bench
 		ModelRegistry::register_model(RuntimeOrigin::signed(owner), config, weights, None)
 			.expect("benchmark owners are funded and configs valid");
 		id
+	}
+
+	fn fund_pool(model: fedledger_primitives::ModelId, funder: AccountId, amount: Balance) {
+		ContributionRewards::fund_model(RuntimeOrigin::signed(funder), model, amount)
+			.expect("benchmark funders are funded");
+	}
+
+	fn retire_model(owner: AccountId, model: fedledger_primitives::ModelId) {
+		ModelRegistry::retire_model(RuntimeOrigin::signed(owner), model)
+			.expect("the owner retires its model");
 	}
 }

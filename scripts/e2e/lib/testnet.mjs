@@ -182,6 +182,7 @@ async function planMembers({ trainers, malicious, dataset, alpha, partitionSeed,
       args: [
         '--chain', chain,
         '--fl-trainer',
+        '--fl-models', 'all', // the chain is the test's own, and so is every model on it
         '--fl-dataset', dataset,
         '--fl-shard', `${i}/${trainers}`,
         ...(alpha === undefined ? [] : ['--fl-alpha', String(alpha)]),

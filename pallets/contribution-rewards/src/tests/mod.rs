@@ -11,6 +11,7 @@ mod claims;
 mod conservation;
 mod distribution;
 mod pools;
+mod refunds;
 
 fn config(reward: Balance) -> TrainingConfig<Balance> {
 	TrainingConfig::example(4, 2, 1, reward)

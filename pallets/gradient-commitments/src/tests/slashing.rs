@@ -120,3 +120,128 @@ fn a_validator_that_withdrew_cannot_report_late() {
 		);
 	});
 }
+
+/// An owner cannot profit from trainers' faults (issue #12, item 2): the silent committer's
+/// slash used to be credited to the model's own pool, which its owner then drains through a
+/// raised owner share. It is burnt now: issuance falls by the slash, the pool is untouched.
+#[test]
+fn slashed_bonds_are_burnt_not_paid_into_the_models_pool() {
+	new_test_ext().execute_with(|| {
+		let model = setup(3);
+		let pool = Pools::<Test>::get(model);
+		let issuance = Balances::total_issuance();
+		for (i, t) in TRAINERS[..4].iter().enumerate() {
+			commit(model, *t, i as u32);
+		}
+		run_to_block(5);
+		for (i, t) in TRAINERS[..3].iter().enumerate() {
+			assert_ok!(reveal(model, *t, i as u32));
+		}
+		run_to_block(8);
+		System::assert_has_event(
+			Event::TrainerSlashed {
+				model,
+				round: 0,
+				trainer: TRAINERS[3],
+				amount: 10,
+				fault: Fault::NotRevealed,
+			}
+			.into(),
+		);
+		assert_eq!(held_trainer(TRAINERS[3]), 90);
+		assert_eq!(Pools::<Test>::get(model), pool);
+		assert_eq!(Balances::total_issuance(), issuance - 10);
+		assert_ok!(GradientCommitments::do_try_state());
+	});
+}
+
+/// The owner pauses the model in the middle of the reveal phase: trainers that stop at the
+/// pause (or whose reveal the pause was timed against) were slashed into the owner's pool.
+/// The round is interrupted now, and nobody is slashed for it.
+#[test]
+fn pausing_mid_reveal_slashes_no_committer() {
+	new_test_ext().execute_with(|| {
+		let model = setup(1);
+		for (i, t) in TRAINERS[..4].iter().enumerate() {
+			commit(model, *t, i as u32);
+		}
+		run_to_block(5);
+		assert_eq!(phase(model, 0), RoundPhase::Reveal);
+		assert_ok!(reveal(model, TRAINERS[0], 0));
+		assert_ok!(ModelRegistry::pause_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
+		System::assert_has_event(Event::RoundInterrupted { model, round: 0 }.into());
+		// A trainer may still reveal after the pause; the others stay silent.
+		assert_ok!(reveal(model, TRAINERS[1], 1));
+		run_to_block(8);
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		for t in &TRAINERS[..4] {
+			assert_eq!(held_trainer(*t), 100, "trainer {t}");
+		}
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::GradientCommitments(Event::TrainerSlashed { .. })
+		)));
+		assert_ok!(GradientCommitments::do_try_state());
+	});
+}
+
+/// Pausing and resuming within the commit phase still interrupts the round (a pause long
+/// enough to make workers stop is the attack); a pause during aggregation interrupts nothing,
+/// and the next round slashes silent committers as usual.
+#[test]
+fn a_pause_interrupts_only_the_round_taking_updates() {
+	new_test_ext().execute_with(|| {
+		let model = setup(1);
+		commit(model, TRAINERS[0], 0);
+		assert_ok!(ModelRegistry::pause_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
+		assert_ok!(ModelRegistry::resume_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
+		commit(model, TRAINERS[1], 1);
+		run_to_block(5);
+		assert_ok!(reveal(model, TRAINERS[1], 1));
+		run_to_block(8);
+		assert_eq!(held_trainer(TRAINERS[0]), 100);
+		assert_eq!(InterruptedRound::<Test>::get(model), Some(0));
+
+		// Paused while aggregating: not interrupted.
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		System::reset_events();
+		assert_ok!(ModelRegistry::pause_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::GradientCommitments(Event::RoundInterrupted { .. })
+		)));
+		assert_ok!(ModelRegistry::resume_model(
+			RuntimeOrigin::signed(OWNER),
+			model
+		));
+		let hash = [5u8; 32];
+		for v in &VALIDATORS[..3] {
+			assert_ok!(report(model, *v, hash, &[0], &[1]));
+		}
+		run_to_block(System::block_number() + 1);
+		// Round 1: a silent committer is slashed.
+		let round = CurrentRound::<Test>::get(model).unwrap();
+		assert_eq!(round, 1);
+		let p = payload(7, PARAMS);
+		assert_ok!(GradientCommitments::commit_update(
+			RuntimeOrigin::signed(TRAINERS[2]),
+			model,
+			round,
+			commitment_of(&p, SALT, TRAINERS[2])
+		));
+		run_to_block(System::block_number() + 10);
+		assert_eq!(held_trainer(TRAINERS[2]), 90);
+	});
+}

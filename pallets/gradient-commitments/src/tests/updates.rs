@@ -145,8 +145,8 @@ fn reveal_checks_commitment_codec_shape_and_copies() {
 			assert_eq!(held_trainer(t), 90);
 		}
 		assert_eq!(TrainerBonds::<Test>::get(model, 10).unwrap().amount, 100);
-		// 10_000 funded + 3 × 10 slashed.
-		assert_eq!(Pools::<Test>::get(model), 10_030);
+		// The slashes were burnt: the pool holds what was funded.
+		assert_eq!(Pools::<Test>::get(model), 10_000);
 		assert_ok!(GradientCommitments::do_try_state());
 		assert_ok!(ContributionRewards::do_try_state());
 	});
@@ -254,5 +254,84 @@ fn stale_updates_are_refused() {
 			),
 			Error::<Test>::TooStale
 		);
+	});
+}
+
+fn commit_payload(model: ModelId, round: RoundIndex, who: AccountId, p: &[u8]) {
+	assert_ok!(GradientCommitments::commit_update(
+		RuntimeOrigin::signed(who),
+		model,
+		round,
+		commitment_of(p, SALT, who)
+	));
+}
+
+fn reveal_payload(model: ModelId, round: RoundIndex, who: AccountId, p: &[u8]) -> DispatchResult {
+	GradientCommitments::reveal_update(
+		RuntimeOrigin::signed(who),
+		model,
+		round,
+		bounded(p.to_vec()),
+		SALT,
+		100,
+	)
+}
+
+/// Runs to the end of `model`'s current phase.
+fn to_phase_end(model: ModelId, round: RoundIndex) {
+	run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
+}
+
+/// Free-riding by replay (issue #12, item 5): the duplicate check was per round, so an update
+/// revealed in an earlier round — one's own or anyone's, public in its block — could be
+/// revealed again and paid as new work. It is refused for [`Config::ReplayWindow`] rounds.
+#[test]
+fn an_update_replayed_from_a_recent_round_is_refused() {
+	new_test_ext().execute_with(|| {
+		let model = setup(1);
+		assert_eq!(finalize_round(model, false), 0);
+		// Trainer 11's round-0 update, replayed by trainer 10 in round 1.
+		let replayed = payload(1, PARAMS);
+		let fresh = payload(4_242, PARAMS);
+		commit_payload(model, 1, TRAINERS[0], &replayed);
+		commit_payload(model, 1, TRAINERS[1], &fresh);
+		to_phase_end(model, 1);
+		assert_eq!(phase(model, 1), RoundPhase::Reveal);
+		assert_noop!(
+			reveal_payload(model, 1, TRAINERS[0], &replayed),
+			Error::<Test>::ReplayedPayload
+		);
+		assert_ok!(reveal_payload(model, 1, TRAINERS[1], &fresh));
+		// Round 1 fails without quorum, round 2 for lack of updates: ReplayWindow (2) rounds
+		// have closed since round 0, whose payloads may now appear again.
+		to_phase_end(model, 1);
+		to_phase_end(model, 1);
+		assert_eq!(phase(model, 1), RoundPhase::Failed);
+		run_to_block(System::block_number() + 1);
+		assert_eq!(CurrentRound::<Test>::get(model), Some(2));
+		assert_noop!(
+			GradientCommitments::commit_update(
+				RuntimeOrigin::signed(TRAINERS[2]),
+				model,
+				1,
+				[0u8; 32]
+			),
+			Error::<Test>::UnknownRound
+		);
+		to_phase_end(model, 2);
+		to_phase_end(model, 2);
+		assert_eq!(phase(model, 2), RoundPhase::Failed);
+		run_to_block(System::block_number() + 1);
+		assert_eq!(CurrentRound::<Test>::get(model), Some(3));
+		commit_payload(model, 3, TRAINERS[0], &replayed);
+		commit_payload(model, 3, TRAINERS[1], &fresh);
+		to_phase_end(model, 3);
+		assert_ok!(reveal_payload(model, 3, TRAINERS[0], &replayed));
+		// Round 1's update is still inside the window.
+		assert_noop!(
+			reveal_payload(model, 3, TRAINERS[1], &fresh),
+			Error::<Test>::ReplayedPayload
+		);
+		assert_ok!(GradientCommitments::do_try_state());
 	});
 }

@@ -66,7 +66,7 @@ fn update_config_validates_and_keeps_the_architecture() {
 	new_test_ext().execute_with(|| {
 		let id = register(ALICE);
 		let mut new = config();
-		new.reward_per_round = 5_000;
+		new.hyper_params.local_epochs = 2;
 		assert_noop!(
 			ModelRegistry::update_config(RuntimeOrigin::signed(BOB), id, new),
 			Error::<Test>::NotOwner
@@ -88,10 +88,7 @@ fn update_config_validates_and_keeps_the_architecture() {
 			id,
 			new
 		));
-		assert_eq!(
-			Models::<Test>::get(id).unwrap().config.reward_per_round,
-			5_000
-		);
+		assert_eq!(Models::<Test>::get(id).unwrap().config, new);
 		System::assert_last_event(Event::ConfigUpdated { model: id }.into());
 		assert_ok!(ModelRegistry::retire_model(
 			RuntimeOrigin::signed(ALICE),
@@ -101,5 +98,77 @@ fn update_config_validates_and_keeps_the_architecture() {
 			ModelRegistry::update_config(RuntimeOrigin::signed(ALICE), id, new),
 			Error::<Test>::AlreadyRetired
 		);
+	});
+}
+
+/// An owner redirecting the pool (issue #12, item 2): it raises its own share to 100 % and
+/// the reward per round, and the very next round paid it all. Reward terms now wait out
+/// `RewardTermsDelay`; the rest of a new configuration applies at once.
+#[test]
+fn changed_reward_terms_apply_only_after_the_delay() {
+	new_test_ext().execute_with(|| {
+		let id = register(ALICE);
+		let old = config();
+		let mut greedy = old;
+		greedy.reward_per_round = 1_000_000;
+		greedy.reward_split = RewardSplit {
+			owner: 1_000_000_000,
+			validators: 0,
+			trainers: 0,
+		};
+		greedy.hyper_params.local_epochs = 2;
+		assert_ok!(ModelRegistry::update_config(
+			RuntimeOrigin::signed(ALICE),
+			id,
+			greedy
+		));
+		let effective_at = 1 + RewardTermsDelay::get();
+		System::assert_has_event(
+			Event::RewardTermsScheduled {
+				model: id,
+				reward_per_round: greedy.reward_per_round,
+				reward_split: greedy.reward_split,
+				effective_at,
+			}
+			.into(),
+		);
+		// Rounds opening before the delay see the old terms and the new epochs.
+		let view = |at: u64| {
+			System::set_block_number(at);
+			ModelRegistry::model(id).unwrap().config
+		};
+		let before = view(effective_at - 1);
+		assert_eq!(before.reward_per_round, old.reward_per_round);
+		assert_eq!(before.reward_split, old.reward_split);
+		assert_eq!(before.hyper_params.local_epochs, 2);
+		assert_eq!(view(effective_at), greedy);
+		assert_eq!(ModelRegistry::model_info(id).unwrap().config, greedy);
+
+		// A further change restarts the delay from the terms now in effect; restating them
+		// cancels the pending change.
+		let mut back = greedy;
+		back.reward_split = old.reward_split;
+		assert_ok!(ModelRegistry::update_config(
+			RuntimeOrigin::signed(ALICE),
+			id,
+			back
+		));
+		assert_eq!(view(effective_at + 1).reward_split, greedy.reward_split);
+		assert_ok!(ModelRegistry::update_config(
+			RuntimeOrigin::signed(ALICE),
+			id,
+			greedy
+		));
+		assert!(PendingTerms::<Test>::get(id).is_none());
+		assert_eq!(view(effective_at + 1 + RewardTermsDelay::get()), greedy);
+	});
+}
+
+#[test]
+fn pausing_tells_the_scheduler() {
+	new_test_ext().execute_with(|| {
+		let id = register(ALICE);
+		assert_ok!(ModelRegistry::pause_model(RuntimeOrigin::signed(ALICE), id));
+		assert_eq!(paused(), vec![id]);
 	});
 }

@@ -1,9 +1,9 @@
 //! Unit tests of the model registry: every call's happy path and every error path, split
 //! like the pallet's code; the helpers here register models for all of them.
 
-use crate::{mock::*, Error, Event, Models, NextModelId, Versions};
+use crate::{mock::*, Error, Event, Models, NextModelId, PendingTerms, Versions};
 use fedledger_primitives::{
-	model::{ModelKind, Schedule, TrainingConfig},
+	model::{ModelKind, RewardSplit, Schedule, TrainingConfig},
 	rules::{AggregationRule, AggregationSpec},
 	tensor_codec,
 	traits::{ModelProvider, ModelStatus},
