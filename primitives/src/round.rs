@@ -62,3 +62,42 @@ pub enum FailReason {
 	/// The model was retired before the round could be recorded.
 	ModelRetired,
 }
+
+/// The root of a round's update set before any update: what [`extend_update_root`] starts
+/// from.
+pub const EMPTY_UPDATE_ROOT: crate::Digest = [0u8; 32];
+
+/// The update-set root after one more update: `sha3_256(root ‖ payload_hash)`. The round
+/// pallet extends it as updates are recorded, in reveal order; a validator's report carries
+/// the root of the set it aggregated, so a report computed on a fork (another set of updates)
+/// is refused instead of being counted, or slashed, as a contradiction.
+pub fn extend_update_root(root: &crate::Digest, payload_hash: &crate::Digest) -> crate::Digest {
+	let mut buf = [0u8; 64];
+	buf[..32].copy_from_slice(root);
+	buf[32..].copy_from_slice(payload_hash);
+	crate::tensor_codec::sha3_256(&buf)
+}
+
+/// The root of the update set whose payload hashes are `hashes`, in reveal order.
+pub fn update_set_root<'a>(hashes: impl IntoIterator<Item = &'a crate::Digest>) -> crate::Digest {
+	hashes
+		.into_iter()
+		.fold(EMPTY_UPDATE_ROOT, |root, h| extend_update_root(&root, h))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_update_root_commits_to_the_set_and_its_order() {
+		let (a, b) = ([1u8; 32], [2u8; 32]);
+		assert_eq!(update_set_root([]), EMPTY_UPDATE_ROOT);
+		assert_eq!(
+			update_set_root([&a, &b]),
+			extend_update_root(&extend_update_root(&EMPTY_UPDATE_ROOT, &a), &b)
+		);
+		assert_ne!(update_set_root([&a, &b]), update_set_root([&b, &a]));
+		assert_ne!(update_set_root([&a]), update_set_root([&a, &b]));
+	}
+}

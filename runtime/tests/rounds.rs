@@ -180,6 +180,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 				0,
 				round,
 				[0xEE; 32],
+				pallet_gradient_commitments::UpdateSetRoot::<Runtime>::get((0, round)),
 				accepted.clone(),
 				scores.clone()
 			));
@@ -189,6 +190,7 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 					0,
 					round,
 					new_hash,
+					pallet_gradient_commitments::UpdateSetRoot::<Runtime>::get((0, round)),
 					accepted.clone(),
 					scores.clone()
 				));

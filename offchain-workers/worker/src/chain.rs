@@ -108,6 +108,8 @@ pub enum FlCall {
 		model: ModelId,
 		round: RoundIndex,
 		model_hash: Digest,
+		/// The root of the update set aggregated (`fedledger_primitives::round`).
+		updates_root: Digest,
 		accepted: Vec<u32>,
 		scores: Vec<u32>,
 	},

@@ -63,7 +63,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use fedledger_primitives::{ModelId, RoundIndex};
+use fedledger_primitives::{Digest, ModelId, RoundIndex};
 use serde::Serialize;
 
 pub use chain::{
@@ -296,8 +296,9 @@ pub struct Worker<C: Chain> {
 	verified: HashMap<ModelId, u32>,
 	/// Models whose rebuild mismatched the chain: not followed further (logged once).
 	diverged: HashMap<ModelId, u32>,
-	/// Aggregates this validator computed, by (model, round).
-	computed: HashMap<(ModelId, RoundIndex), NextModel>,
+	/// Aggregates this validator computed, by (model, round), with the root of the update set
+	/// each aggregated.
+	computed: HashMap<(ModelId, RoundIndex), (NextModel, Digest)>,
 	/// Current round and phase per model, to count rounds and time phases.
 	clocks: HashMap<ModelId, (RoundIndex, RoundClock)>,
 	/// Seconds the last training and aggregation took, per (model, round), for the log.

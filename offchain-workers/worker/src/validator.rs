@@ -1,6 +1,7 @@
 //! Validator duties: join the FL-validator set, and report each round's aggregate.
 
 use fedledger_ml::consensus::accepted_indices;
+use fedledger_primitives::round::update_set_root;
 
 use super::LOG_TARGET;
 use super::{BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError};
@@ -54,6 +55,10 @@ impl<C: Chain> Worker<C> {
 			if !self.admit_heavy(model.id) {
 				return Ok(());
 			}
+			// The root of the set aggregated, read at the same block: a report computed on a
+			// fork names that fork's set and is refused on the winning chain, not slashed.
+			let updates = self.chain.round_updates(at, model.id, round.index)?;
+			let updates_root = update_set_root(updates.iter().map(|u| &u.payload_hash));
 			let Some(next) = self.compute_round(at, round)? else {
 				return Ok(());
 			};
@@ -66,9 +71,9 @@ impl<C: Chain> Worker<C> {
 				"model {} round {}: aggregated {} updates, accepted {:?}",
 				model.id, round.index, next.accepted.len(), accepted_indices(&next.accepted)
 			);
-			self.computed.insert(cache_key, next);
+			self.computed.insert(cache_key, (next, updates_root));
 		}
-		let Some(next) = self.computed.get(&cache_key).cloned() else {
+		let Some((next, updates_root)) = self.computed.get(&cache_key).cloned() else {
 			return Ok(());
 		};
 		self.perform(at, &key, |_| {
@@ -76,6 +81,7 @@ impl<C: Chain> Worker<C> {
 				model: model.id,
 				round: round.index,
 				model_hash: next.hash,
+				updates_root,
 				accepted: accepted_indices(&next.accepted),
 				scores: next.scores.clone(),
 			}))

@@ -140,6 +140,10 @@ fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
 			},
 		);
 	}
+	let root = fedledger_primitives::round::update_set_root(
+		&(0..n).map(|i| [i as u8; 32]).collect::<Vec<_>>(),
+	);
+	UpdateSetRoot::<T>::insert(key, root);
 	UpdateOrder::<T>::insert(key, BoundedVec::truncate_from(trainers));
 }
 
@@ -414,6 +418,7 @@ mod benchmarks {
 			model,
 			round,
 			hash,
+			UpdateSetRoot::<T>::get((model, round)),
 			accepted,
 			scores,
 		);
@@ -483,6 +488,7 @@ mod benchmarks {
 			model,
 			round,
 			hash,
+			UpdateSetRoot::<T>::get((model, round)),
 			accepted,
 			scores,
 		);

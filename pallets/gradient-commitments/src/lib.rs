@@ -370,6 +370,12 @@ pub mod pallet {
 	pub type Agenda<T: Config> =
 		StorageValue<_, BoundedVec<(ModelId, BlockNumberFor<T>), T::MaxActiveModels>, ValueQuery>;
 
+	/// The root of each round's update set, extended with every recorded update's payload
+	/// hash in reveal order ([`fedledger_primitives::round::extend_update_root`]). Reports
+	/// carry the root of the set they aggregated and are refused if it differs.
+	#[pallet::storage]
+	pub type UpdateSetRoot<T: Config> = StorageMap<_, Twox64Concat, RoundKey, Digest, ValueQuery>;
+
 	/// The round that was in flight when the model's owner last paused it. Nobody is slashed
 	/// for not revealing in it: the owner, not the trainers, interrupted it (and could
 	/// otherwise time a pause to make honest trainers miss the reveal window).
@@ -603,6 +609,9 @@ pub mod pallet {
 		InOpenRound,
 		/// The same payload was revealed in one of the last [`Config::ReplayWindow`] rounds.
 		ReplayedPayload,
+		/// The report's update-set root is not the round's: it aggregated another set of
+		/// updates (for instance on a fork that lost). Refused, not slashed.
+		WrongUpdateSet,
 	}
 
 	#[pallet::hooks]
@@ -1035,9 +1044,10 @@ pub mod pallet {
 		/// late, after it finalized: a matching late report is recorded, a contradicting one is
 		/// slashed).
 		///
-		/// `model_hash` is the sha3-256 of the new global weights; `accepted` are the indices
-		/// (reveal order) the robust rule accepted, increasing; `scores` holds one attribution
-		/// score per update, parts per billion.
+		/// `model_hash` is the sha3-256 of the new global weights; `updates_root` the root of
+		/// the update set it aggregated ([`UpdateSetRoot`]); `accepted` are the indices (reveal
+		/// order) the robust rule accepted, increasing; `scores` holds one attribution score
+		/// per update, parts per billion.
 		///
 		/// ## Origin
 		///
@@ -1064,6 +1074,8 @@ pub mod pallet {
 		/// - [`Error::NotValidator`]: the caller withdrew its bond since the snapshot (it can no
 		///   longer be slashed, so it may not vote);
 		/// - [`Error::AlreadyReported`]: the caller already reported for this round;
+		/// - [`Error::WrongUpdateSet`]: `updates_root` is not the round's update-set root (the
+		///   report was computed over other updates, e.g. on a fork): refused, not slashed;
 		/// - [`Error::ScoresLengthMismatch`]: `scores` does not have one entry per update;
 		/// - [`Error::ScoreOutOfRange`]: a score is above 1 000 000 000 (100 %);
 		/// - [`Error::InvalidAcceptedSet`]: `accepted` is not strictly increasing indices of
@@ -1082,11 +1094,18 @@ pub mod pallet {
 			model: ModelId,
 			round: RoundIndex,
 			model_hash: Digest,
+			updates_root: Digest,
 			accepted: BoundedVec<u32, T::MaxUpdatesPerRound>,
 			scores: BoundedVec<u32, T::MaxUpdatesPerRound>,
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_report_aggregate(who, model, round, model_hash, accepted, scores)
+			let report = reports::ReportInput {
+				model_hash,
+				updates_root,
+				accepted,
+				scores,
+			};
+			Self::do_report_aggregate(who, model, round, report)
 		}
 
 		/// Adds `amount` to the caller's validator bond (and so to its stake in rounds whose

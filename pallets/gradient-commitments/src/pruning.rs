@@ -109,6 +109,7 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::remove(model, round);
 		UpdateOrder::<T>::remove(key);
 		RoundValidators::<T>::remove(key);
+		UpdateSetRoot::<T>::remove(key);
 		let _ = Updates::<T>::clear_prefix(key, updates, None);
 		let _ = Reports::<T>::clear_prefix(key, validators, None);
 		let _ = Commitments::<T>::clear_prefix(key, updates, None);

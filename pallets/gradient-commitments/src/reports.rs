@@ -15,16 +15,28 @@ use sp_runtime::{
 	Perbill,
 };
 
+/// What a validator reports for a round (the arguments of [`Pallet::report_aggregate`]).
+pub(crate) struct ReportInput<T: Config> {
+	pub model_hash: Digest,
+	pub updates_root: Digest,
+	pub accepted: BoundedVec<u32, T::MaxUpdatesPerRound>,
+	pub scores: BoundedVec<u32, T::MaxUpdatesPerRound>,
+}
+
 impl<T: Config> Pallet<T> {
 	/// [`Pallet::report_aggregate`].
 	pub(crate) fn do_report_aggregate(
 		who: T::AccountId,
 		model: ModelId,
 		round: RoundIndex,
-		model_hash: Digest,
-		accepted: BoundedVec<u32, T::MaxUpdatesPerRound>,
-		scores: BoundedVec<u32, T::MaxUpdatesPerRound>,
+		input: ReportInput<T>,
 	) -> DispatchResultWithPostInfo {
+		let ReportInput {
+			model_hash,
+			updates_root,
+			accepted,
+			scores,
+		} = input;
 		let info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
 		ensure!(
 			matches!(info.phase, RoundPhase::Aggregate | RoundPhase::Finalized),
@@ -43,6 +55,10 @@ impl<T: Config> Pallet<T> {
 		ensure!(
 			!Reports::<T>::contains_key((model, round), &who),
 			Error::<T>::AlreadyReported
+		);
+		ensure!(
+			updates_root == UpdateSetRoot::<T>::get((model, round)),
+			Error::<T>::WrongUpdateSet
 		);
 		ensure!(
 			scores.len() as u32 == info.updates,

@@ -130,6 +130,9 @@ impl<T: Config> Pallet<T> {
 		UpdateOrder::<T>::try_mutate((model, round), |order| order.try_push(who.clone()))
 			.map_err(|_| Error::<T>::RoundFull)?;
 		SeenPayloads::<T>::insert((model, round), payload_hash, ());
+		UpdateSetRoot::<T>::mutate((model, round), |root| {
+			*root = fedledger_primitives::round::extend_update_root(root, &payload_hash)
+		});
 		// Validators find the payload in the block body by this index. A call always runs
 		// inside an extrinsic on chain; outside one (a dispatch from a hook, tests and
 		// benchmarks) the index 0 is recorded, and validators will not find the payload there.

@@ -368,9 +368,18 @@ fn apply(s: &mut State, call: FlCall) {
 			model,
 			round,
 			model_hash,
+			updates_root,
 			..
 		} => {
-			s.reports.insert((model, round, ME), model_hash);
+			// Like the pallet: a report over another update set is refused.
+			let set = s.m(model).rounds.get(&round).map(|r| {
+				fedledger_primitives::round::update_set_root(
+					r.updates.iter().map(|(u, _)| &u.payload_hash),
+				)
+			});
+			if set == Some(updates_root) {
+				s.reports.insert((model, round, ME), model_hash);
+			}
 		}
 	}
 }

@@ -84,6 +84,7 @@ fn report(
 		model,
 		0,
 		hash,
+		UpdateSetRoot::<Test>::get((model, 0)),
 		indices(accepted),
 		indices(scores),
 	)
@@ -171,6 +172,7 @@ fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
 			model,
 			round,
 			[round as u8; 32],
+			UpdateSetRoot::<Test>::get((model, round)),
 			indices(&all),
 			indices(&all),
 		));

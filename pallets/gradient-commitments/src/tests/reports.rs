@@ -97,6 +97,7 @@ fn report_errors_change_nothing() {
 				model,
 				7,
 				h,
+				UpdateSetRoot::<Test>::get((model, 7)),
 				indices(&[]),
 				indices(&[])
 			),
@@ -167,5 +168,47 @@ fn no_quorum_by_the_deadline_fails_the_round_cleanly() {
 		assert_eq!(ValidatorBonds::<Test>::get(21).unwrap().amount, 1_000);
 		run_to_block(12);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
+	});
+}
+
+/// Forks slash the honest (issue #12, item 4): a validator that aggregated the updates it saw
+/// on a short-lived fork reported another hash, which the winning chain slashed as a
+/// contradiction. The report now names the update set it aggregated; one over another set is
+/// refused (typed error, nothing recorded, nothing slashed), and the validator may still
+/// report over the round's real set.
+#[test]
+fn a_report_over_another_update_set_is_refused_not_slashed() {
+	new_test_ext().execute_with(|| {
+		let model = round_in_aggregation();
+		let updates: Vec<Digest> = UpdateOrder::<Test>::get((model, 0))
+			.iter()
+			.map(|t| Updates::<Test>::get((model, 0), t).unwrap().payload_hash)
+			.collect();
+		assert_eq!(
+			UpdateSetRoot::<Test>::get((model, 0)),
+			fedledger_primitives::round::update_set_root(&updates)
+		);
+		// The fork saw only the first two reveals.
+		let fork_root = fedledger_primitives::round::update_set_root(&updates[..2]);
+		let scores = indices(&[1, 1, 1]);
+		assert_noop!(
+			GradientCommitments::report_aggregate(
+				RuntimeOrigin::signed(22),
+				model,
+				0,
+				[1u8; 32],
+				fork_root,
+				indices(&[0, 1]),
+				scores.clone(),
+			),
+			Error::<Test>::WrongUpdateSet
+		);
+		assert_ok!(report(model, 20, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
+		assert_ok!(report(model, 21, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
+		// Over the real set, its late report matches and is recorded.
+		assert_ok!(report(model, 22, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
+		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
 	});
 }

@@ -237,6 +237,7 @@ fn stale_updates_are_refused() {
 			model,
 			0,
 			[5u8; 32],
+			UpdateSetRoot::<Test>::get((model, 0)),
 			indices(&[0]),
 			indices(&[1_000_000_000])
 		));

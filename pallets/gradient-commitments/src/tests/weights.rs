@@ -107,6 +107,7 @@ fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, 
 			model,
 			0,
 			hash_of(i as u32),
+			UpdateSetRoot::<Test>::get((model, 0)),
 			indices(&all),
 			indices(&all),
 		));
@@ -126,6 +127,7 @@ fn finalizing_report(model: ModelId) -> RuntimeCall {
 		model,
 		round: 0,
 		model_hash: [9; 32],
+		updates_root: UpdateSetRoot::<Test>::get((model, 0)),
 		accepted: indices(&all),
 		scores: indices(&all),
 	})
