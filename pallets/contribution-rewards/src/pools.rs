@@ -1,6 +1,7 @@
-//! The pot holding every pool and pending reward, and funding a model's pool.
+//! The pot holding every pool and pending reward: funding a model's pool, and paying out of
+//! the pot.
 
-use crate::{pallet::*, BalanceOf};
+use crate::{pallet::*, BalanceOf, LOG_TARGET};
 use fedledger_primitives::{
 	traits::{ModelProvider, ModelStatus},
 	ModelId,
@@ -9,7 +10,10 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::Mutate, tokens::Preservation},
 };
-use sp_runtime::traits::{AccountIdConversion, Saturating, Zero};
+use sp_runtime::{
+	traits::{AccountIdConversion, Saturating, Zero},
+	TokenError,
+};
 
 impl<T: Config> Pallet<T> {
 	/// The account holding every pool and pending reward.
@@ -35,6 +39,27 @@ impl<T: Config> Pallet<T> {
 		Funding::<T>::mutate(model, &who, |f| *f = f.saturating_add(amount));
 		TotalFunding::<T>::mutate(model, |t| *t = t.saturating_add(amount));
 		Self::deposit_event(Event::PoolFunded { model, who, amount });
+		Ok(())
+	}
+
+	/// Pays `amount` (`what`, for the log) from the pot to `who`. Below the existential
+	/// deposit of a new account is the caller's case; anything else means the pot cannot pay
+	/// what it owes (a `try_state` invariant) and is logged.
+	pub(crate) fn pay_from_pot(
+		who: &T::AccountId,
+		amount: BalanceOf<T>,
+		what: &str,
+	) -> DispatchResult {
+		T::Currency::transfer(&Self::pot_account(), who, amount, Preservation::Expendable)
+			.map_err(|e| {
+				if e != TokenError::BelowMinimum.into() {
+					log::error!(
+						target: LOG_TARGET,
+						"paying {amount:?} of {what} to {who:?} failed: {e:?}",
+					);
+				}
+				Error::<T>::BelowExistentialDeposit
+			})?;
 		Ok(())
 	}
 }

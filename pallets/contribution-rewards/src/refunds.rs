@@ -5,19 +5,16 @@
 //! unclaimed, so the shares do not depend on the order of the claims and the last claimer
 //! takes the rounding dust (the pool ends at zero exactly).
 
-use crate::{pallet::*, BalanceOf, LOG_TARGET};
+use crate::{pallet::*, BalanceOf};
 use fedledger_primitives::{
 	traits::{ModelProvider, ModelStatus},
 	ModelId,
 };
-use frame_support::{
-	pallet_prelude::*,
-	traits::{fungible::Mutate, tokens::Preservation},
-};
+use frame_support::pallet_prelude::*;
 use sp_runtime::{
 	helpers_128bit::multiply_by_rational_with_rounding,
 	traits::{SaturatedConversion, Saturating, Zero},
-	Rounding, TokenError,
+	Rounding,
 };
 
 impl<T: Config> Pallet<T> {
@@ -31,16 +28,7 @@ impl<T: Config> Pallet<T> {
 		let pool = Pools::<T>::get(model);
 		let amount = Self::refund_share(pool, funded, unclaimed);
 		if !amount.is_zero() {
-			T::Currency::transfer(&Self::pot_account(), &who, amount, Preservation::Expendable)
-				.map_err(|e| {
-					if e != TokenError::BelowMinimum.into() {
-						log::error!(
-							target: LOG_TARGET,
-							"refunding {amount:?} of model {model}'s pool to {who:?} failed: {e:?}",
-						);
-					}
-					Error::<T>::BelowExistentialDeposit
-				})?;
+			Self::pay_from_pot(&who, amount, "a retired model's pool")?;
 		}
 		Pools::<T>::insert(model, pool.saturating_sub(amount));
 		TotalFunding::<T>::insert(model, unclaimed.saturating_sub(funded));
