@@ -833,7 +833,7 @@ pub mod pallet {
 		/// [`Event::ValidatorEvicted`] if the set was full, then
 		/// [`Event::ValidatorRegistered`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::register_validator())]
+		#[pallet::weight(Pallet::<T>::register_validator_weight())]
 		pub fn register_validator(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_register_validator(who, amount)
@@ -977,7 +977,7 @@ pub mod pallet {
 		///
 		/// [`Event::UpdateRevealed`] with the update's index in reveal order.
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::reveal_update(payload.len() as u32))]
+		#[pallet::weight(Pallet::<T>::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32)))]
 		pub fn reveal_update(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -1027,7 +1027,7 @@ pub mod pallet {
 		/// [`Event::UpdateRevealed`], then [`Event::AggregationStarted`] if the update filled
 		/// the buffer.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::submit_update(payload.len() as u32))]
+		#[pallet::weight(Pallet::<T>::update_intake_weight(T::WeightInfo::submit_update(payload.len() as u32)))]
 		pub fn submit_update(
 			origin: OriginFor<T>,
 			model: ModelId,

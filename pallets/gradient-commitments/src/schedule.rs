@@ -363,9 +363,11 @@ impl<T: Config> Pallet<T> {
 		let class = weights.get(normal);
 		let budget = class.max_total.unwrap_or(weights.max_block);
 		let payload_len_u32 = u32::try_from(payload_len).ok()?;
-		let per_tx = T::WeightInfo::reveal_update(payload_len_u32)
-			.max(T::WeightInfo::submit_update(payload_len_u32))
-			.saturating_add(class.base_extrinsic);
+		let per_tx = Self::update_intake_weight(
+			T::WeightInfo::reveal_update(payload_len_u32)
+				.max(T::WeightInfo::submit_update(payload_len_u32)),
+		)
+		.saturating_add(class.base_extrinsic);
 		let by_length = length.checked_div(payload_len + u64::from(REVEAL_OVERHEAD_BYTES))?;
 		let by_time = budget
 			.ref_time()

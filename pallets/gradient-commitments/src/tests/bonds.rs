@@ -128,13 +128,12 @@ fn validator_registration_lifecycle_and_errors() {
 /// `count` sybil accounts from 100 on, funded, each registering with `bond`.
 fn sybils_register(count: u64, bond: Balance) -> Vec<AccountId> {
 	(100..100 + count)
-		.map(|who| {
-			Balances::force_set_balance(RuntimeOrigin::root(), who, 100_000).unwrap();
+		.inspect(|who| {
+			Balances::force_set_balance(RuntimeOrigin::root(), *who, 100_000).unwrap();
 			assert_ok!(GradientCommitments::register_validator(
-				RuntimeOrigin::signed(who),
+				RuntimeOrigin::signed(*who),
 				bond
 			));
-			who
 		})
 		.collect()
 }
