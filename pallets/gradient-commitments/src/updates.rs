@@ -202,7 +202,7 @@ impl<T: Config> Pallet<T> {
 	/// from the benchmarks that now open round `ReplayWindow` — the replay check's reads of
 	/// [`Config::ReplayWindow`] earlier rounds and the update-set root's read and write,
 	/// priced by the runtime's `DbWeight`.
-	pub(crate) fn update_intake_weight(measured: Weight) -> Weight {
+	pub fn update_intake_weight(measured: Weight) -> Weight {
 		measured.saturating_add(
 			T::DbWeight::get().reads_writes(u64::from(T::ReplayWindow::get()) + 1, 1),
 		)
