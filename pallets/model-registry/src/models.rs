@@ -195,10 +195,7 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::ArchitectureChanged
 			);
 			// Terms that came due are the current ones the new config is compared with.
-			if let Some(due) = PendingTerms::<T>::get(model).filter(|p| p.effective_at <= now) {
-				info.config.reward_per_round = due.reward_per_round;
-				info.config.reward_split = due.reward_split;
-			}
+			Self::apply_due_terms(model, &mut info.config, now);
 			let current = &info.config;
 			let terms_changed = current.reward_per_round != config.reward_per_round
 				|| current.reward_split != config.reward_split;
@@ -234,12 +231,24 @@ impl<T: Config> Pallet<T> {
 	/// applied (they are written back only by the owner's next `update_config`).
 	pub fn model_info(model: ModelId) -> Option<ModelInfoOf<T>> {
 		let mut info = Models::<T>::get(model)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		if let Some(due) = PendingTerms::<T>::get(model).filter(|p| p.effective_at <= now) {
-			info.config.reward_per_round = due.reward_per_round;
-			info.config.reward_split = due.reward_split;
-		}
+		Self::apply_due_terms(
+			model,
+			&mut info.config,
+			frame_system::Pallet::<T>::block_number(),
+		);
 		Some(info)
+	}
+
+	/// Puts `model`'s [`PendingTerms`] into `config` if they are due at `now`.
+	fn apply_due_terms(
+		model: ModelId,
+		config: &mut TrainingConfig<BalanceOf<T>>,
+		now: frame_system::pallet_prelude::BlockNumberFor<T>,
+	) {
+		if let Some(due) = PendingTerms::<T>::get(model).filter(|p| p.effective_at <= now) {
+			config.reward_per_round = due.reward_per_round;
+			config.reward_split = due.reward_split;
+		}
 	}
 
 	/// Applies `f` to `model` if `who` owns it; nothing is written when `f` fails.
