@@ -106,6 +106,14 @@ where
 	who
 }
 
+/// Unseats the validators the chain's genesis seated (the runtime's development preset
+/// seats one), so that a benchmark can fill the set with its own at the minimum bond.
+fn empty_validator_set<T: Config>() {
+	for validator in ActiveValidators::<T>::get() {
+		Pallet::<T>::do_unregister_validator(validator).expect("a seated validator unregisters");
+	}
+}
+
 fn set_phase<T: Config>(model: ModelId, round: RoundIndex, phase: RoundPhase) {
 	Rounds::<T>::mutate(model, round, |info| {
 		if let Some(info) = info {
@@ -196,6 +204,7 @@ mod benchmarks {
 	/// The set is full at the minimum bond: finding the smallest seat reads every bond, and
 	/// the caller's larger bond evicts it.
 	fn register_validator() {
+		empty_validator_set::<T>();
 		for i in 1..=T::MaxValidators::get() {
 			registered_validator::<T>(i);
 		}
@@ -224,6 +233,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn unregister_validator() {
+		empty_validator_set::<T>();
 		for i in 1..T::MaxValidators::get() {
 			registered_validator::<T>(i);
 		}
@@ -327,6 +337,7 @@ mod benchmarks {
 		let params = param_count(&config);
 		let model = create_model::<T>(config);
 		let round = open_round::<T>(model);
+		empty_validator_set::<T>();
 		for i in 0..T::MaxValidators::get() {
 			registered_validator::<T>(i);
 		}
@@ -354,8 +365,9 @@ mod benchmarks {
 
 	/// `v`: validators in the round's snapshot (all but the caller already reported the same
 	/// hash); `n`: updates in the round, all accepted and scored, with their commitments and
-	/// seen payloads still to clear. The call reaches quorum and finalizes: version, slashing
-	/// check, score settlement, reward payout and clearing of the round's scratch.
+	/// seen payloads still to clear. The call completes the snapshot and settles: attendance,
+	/// quorum, version, slashing check, score combination, reward payout and clearing of the
+	/// round's scratch.
 	#[benchmark]
 	fn report_aggregate(
 		v: Linear<1, { T::MaxValidators::get() }>,
@@ -404,6 +416,7 @@ mod benchmarks {
 			others = others.saturating_add(s);
 		}
 		HashStake::<T>::insert((model, round), hash, others);
+		ReportCount::<T>::insert((model, round), v - 1);
 		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
@@ -450,6 +463,7 @@ mod benchmarks {
 		let s: BalanceOf<T> = T::MinValidatorBond::get();
 		let caller = funded::<T>("caller", 0);
 		let caller_stake = s.saturating_mul((2 * v).into());
+		empty_validator_set::<T>();
 		Pallet::<T>::register_validator(RawOrigin::Signed(caller.clone()).into(), caller_stake)
 			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
@@ -473,6 +487,7 @@ mod benchmarks {
 			snapshot.push((who, s));
 			others = others.saturating_add(s);
 		}
+		ReportCount::<T>::insert((model, round), v - 1);
 		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
@@ -497,6 +512,29 @@ mod benchmarks {
 			RoundPhase::Finalized
 		);
 		assert_eq!(Commitments::<T>::iter_prefix((model, round)).count(), 0);
+	}
+
+	/// A settlement's absence bookkeeping at its worst: none of the `v` validators of the
+	/// snapshot reported, each had already missed `MaxMissedReports - 1` rounds, so each is
+	/// removed from the set and starts unbonding.
+	#[benchmark]
+	fn remove_absent_validators(v: Linear<1, { T::MaxValidators::get() }>) {
+		empty_validator_set::<T>();
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		let mut snapshot = alloc::vec::Vec::new();
+		for i in 0..v {
+			let who = registered_validator::<T>(i);
+			MissedReports::<T>::insert(&who, T::MaxMissedReports::get() - 1);
+			snapshot.push((who, T::MinValidatorBond::get()));
+		}
+		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		#[block]
+		{
+			Pallet::<T>::record_attendance(model, round);
+		}
+		assert!(ActiveValidators::<T>::get().is_empty());
+		assert_eq!(MissedReports::<T>::iter().count(), 0);
 	}
 
 	/// `on_initialize` with nothing due.

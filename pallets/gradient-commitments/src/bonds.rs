@@ -167,7 +167,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Marks `who`'s validator bond unbonding from now (the caller removes it from the set);
 	/// returns the block from which it can be withdrawn.
-	fn start_validator_unbonding(who: &T::AccountId) -> Result<BlockNumberFor<T>, DispatchError> {
+	pub(crate) fn start_validator_unbonding(
+		who: &T::AccountId,
+	) -> Result<BlockNumberFor<T>, DispatchError> {
 		let at = Self::now().saturating_add(T::UnbondingDelay::get());
 		ValidatorBonds::<T>::try_mutate(who, |slot| -> DispatchResult {
 			let bond = slot.as_mut().ok_or(Error::<T>::NotValidator)?;
@@ -199,6 +201,7 @@ impl<T: Config> Pallet<T> {
 			Precision::Exact,
 		)?;
 		ValidatorBonds::<T>::remove(&who);
+		MissedReports::<T>::remove(&who);
 		Self::deposit_event(Event::ValidatorWithdrawn {
 			validator: who,
 			amount: bond.amount,

@@ -9,7 +9,8 @@ use frame_support::{
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Invariants: bonds equal holds; the active set has bonds that are not unbonding; every
+	/// Invariants: bonds equal holds; the active set has bonds that are not unbonding; missed
+	/// reports are counted for bonded validators below the removal threshold; every
 	/// current round of a live model exists; update counts match the reveal order; the agenda
 	/// holds live models once each; no reveal order or validator snapshot outlives its round.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -34,6 +35,17 @@ impl<T: Config> Pallet<T> {
 		for v in ActiveValidators::<T>::get() {
 			let bond = ValidatorBonds::<T>::get(&v).ok_or("active validator without bond")?;
 			ensure!(bond.unbonding_at.is_none(), "active validator is unbonding");
+		}
+		// Misses are tracked for bonded validators only, and below the removal threshold.
+		for (who, missed) in MissedReports::<T>::iter() {
+			ensure!(
+				ValidatorBonds::<T>::contains_key(&who),
+				"missed reports of a validator without bond"
+			);
+			ensure!(
+				missed < T::MaxMissedReports::get(),
+				"a validator missed more rounds than it may"
+			);
 		}
 		for (model, round) in CurrentRound::<T>::iter() {
 			// A retired model's rounds, its current one included, are pruned (`pruning.rs`).
@@ -60,6 +72,13 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				Self::is_live(*model),
 				"a retired model holds an agenda slot"
+			);
+		}
+		// An open round's report count is its number of reports (settling clears both).
+		for ((model, round), count) in ReportCount::<T>::iter() {
+			ensure!(
+				Reports::<T>::iter_prefix((model, round)).count() as u32 == count,
+				"report count differs from the round's reports"
 			);
 		}
 		// Pruning removes a round's storage with its record: nothing outlives its round.

@@ -21,10 +21,14 @@
 //!    FL-validator set and its stake. Each validator rebuilds the updates from block bodies,
 //!    runs the model's robust rule and scorer natively and submits `report_aggregate` with the
 //!    new model's hash, the accepted updates and a score per update.
-//! 4. **Finalize** — as soon as validators holding ≥ 2/3 of the snapshot stake report the same
-//!    hash, the registry appends the new version, each accepted trainer's score is the
-//!    stake-weighted median of the matching reports (computed by the rewards pallet), the
-//!    round's reward is released and validators that reported another hash are slashed. The
+//! 4. **Settle** — at the end of the aggregate window, or as soon as every validator of the
+//!    snapshot has reported, the reports are settled together: if validators holding ≥ 2/3 of
+//!    the snapshot stake reported the same hash, the registry appends the new version, each
+//!    update accepted by a stake majority of *all* matching reports is scored by their
+//!    stake-weighted median (computed by the rewards pallet), the round's reward is released
+//!    and validators that reported another hash are slashed. Reports that came first carry no
+//!    more weight than later ones in the window. Snapshot validators that did not report are
+//!    not paid for the round; [`Config::MaxMissedReports`] misses in a row cost the seat. The
 //!    next round opens in the next block.
 //!
 //! In **buffered asynchronous** mode (FedBuff) a round is a buffer: `submit_update` carries the
@@ -57,7 +61,7 @@
 //!   NaN/Inf, oversize) and a copied payload are each refused with a typed error and change
 //!   nothing, so the commitment stays unrevealed and is slashed at the deadline;
 //! - a validator report whose hash contradicts the finalized hash
-//!   ([`Fault::ContradictingReport`]), whether it came before or after finalization.
+//!   ([`Fault::ContradictingReport`]).
 //!
 //! An update the robust rule merely rejects earns nothing but is not slashed. Pausing a model
 //! while its round takes commitments or reveals interrupts that round ([`InterruptedRound`]):
@@ -68,7 +72,9 @@
 //! At most [`Config::MaxValidators`] validators, ranked by bond: a bond that exceeds the
 //! smallest in a full set evicts it (it unbonds), so the set cannot be squatted at the minimum
 //! bond, and holding two thirds of its stake costs twice the stake of the honest validators
-//! that keep their seats. The genesis config seats a chain's first validators.
+//! that keep their seats. The genesis config seats a chain's first validators. A validator that
+//! misses [`Config::MaxMissedReports`] settled rounds in a row is removed (not slashed) and
+//! unbonds, so silent stake cannot hold every round below quorum for free.
 //!
 //! ## Calls
 //!
@@ -85,13 +91,17 @@
 //!
 //! Round phases move in `on_initialize` by the schedule: [`Event::RoundOpened`],
 //! [`Event::RevealStarted`], [`Event::AggregationStarted`], [`Event::RoundFailed`],
-//! [`Event::TrainerSlashed`].
+//! [`Event::TrainerSlashed`], and at an aggregate deadline the settlement's events
+//! ([`Event::RoundFinalized`], [`Event::ValidatorSlashed`], [`Event::ReportMissed`],
+//! [`Event::ValidatorRemoved`]).
 //!
 //! ## Invariants (checked by `try_state`)
 //!
 //! - the trainer-bond hold of each account equals the sum of its bonds, the validator-bond
 //!   hold equals its bond;
-//! - every active validator has a bond that is not unbonding;
+//! - every active validator has a bond that is not unbonding; missed reports are counted only
+//!   for bonded validators, and below [`Config::MaxMissedReports`];
+//! - an open round's report count equals its number of reports;
 //! - every current round of a live model exists, its update count equals its reveal order's
 //!   length and stays within [`Config::MaxUpdatesPerRound`];
 //! - the agenda holds each model at most once and no retired model;
@@ -106,7 +116,8 @@
 //! - `bonds.rs` — trainer and validator bonds;
 //! - `schedule.rs` — the agenda and the phase machine (open, reveal, aggregate, fail);
 //! - `updates.rs` — commitments, reveals and buffered submissions;
-//! - `reports.rs` — validator reports, quorum and finalization;
+//! - `reports.rs` — validator reports, settlement (quorum) and finalization;
+//! - `absence.rs` — validators that did not report, and their removal;
 //! - `slashing.rs` — slashing of provable faults (to [`Config::OnSlash`]) and interrupted rounds;
 //! - `pruning.rs` — removal of old rounds' storage in `on_idle`;
 //! - `invariants.rs` — the `try_state` checks;
@@ -120,6 +131,7 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+mod absence;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod bonds;
@@ -268,6 +280,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type ReplayWindow: Get<u32>;
 
+		/// Settled rounds in a row (of any models) a validator of their snapshots may miss
+		/// reporting in before it is removed from the set and starts unbonding.
+		#[pallet::constant]
+		type MaxMissedReports: Get<u32>;
+
 		/// Share of a trainer's bond slashed for a fault.
 		#[pallet::constant]
 		type TrainerSlash: Get<Perbill>;
@@ -364,6 +381,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type HashStake<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundKey, Identity, Digest, BalanceOf<T>, ValueQuery>;
+
+	/// How many validators of the round's snapshot have reported; when all have, the round
+	/// settles without waiting for its deadline. Cleared when the round closes.
+	#[pallet::storage]
+	pub type ReportCount<T: Config> = StorageMap<_, Twox64Concat, RoundKey, u32, ValueQuery>;
+
+	/// Settled rounds in a row each validator missed reporting in (absent: none). Only
+	/// bonded validators have an entry (at most the set and those unbonding from it): it goes
+	/// when the validator reports again, is removed, or withdraws its bond.
+	#[pallet::storage]
+	pub type MissedReports<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, u32, ValueQuery>;
 
 	/// When each model with a live schedule needs `on_initialize` next: `(model, block)`.
 	#[pallet::storage]
@@ -538,6 +567,21 @@ pub mod pallet {
 		/// The model was paused while this round took commitments or reveals: nobody is
 		/// slashed for not revealing in it.
 		RoundInterrupted { model: ModelId, round: RoundIndex },
+		/// A validator of the round's snapshot had not reported when the round settled: it
+		/// is not paid for it. `missed` is its run of missed rounds.
+		ReportMissed {
+			model: ModelId,
+			round: RoundIndex,
+			validator: T::AccountId,
+			missed: u32,
+		},
+		/// A validator missed [`Config::MaxMissedReports`] rounds in a row: it left the set,
+		/// and its bond is withdrawable from `at`.
+		ValidatorRemoved {
+			validator: T::AccountId,
+			missed: u32,
+			at: BlockNumberFor<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -674,6 +718,10 @@ pub mod pallet {
 				"UnbondingDelay is shorter than the longest round (3 × MaxPhaseBlocks)"
 			);
 			assert!(
+				T::MaxMissedReports::get() > 0,
+				"MaxMissedReports must be positive: a validator that reported would be removed"
+			);
+			assert!(
 				T::ReplayWindow::get() <= T::RoundRetention::get(),
 				"ReplayWindow exceeds RoundRetention: older rounds' seen payloads are pruned"
 			);
@@ -686,9 +734,10 @@ pub mod pallet {
 				"pruning one round exceeds a block: on_idle could never prune"
 			);
 			// The worst `on_initialize`: every scheduled model due at once, each slashing a
-			// full round of silent committers.
+			// full round of silent committers or settling a full round at its deadline.
 			let worst = T::WeightInfo::on_initialize_idle().saturating_add(
 				T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get())
+					.max(Pallet::<T>::deadline_settlement_weight())
 					.saturating_mul(T::MaxActiveModels::get().into()),
 			);
 			assert!(
@@ -1040,9 +1089,7 @@ pub mod pallet {
 			Self::do_submit_update(who, model, round, base_version, payload, num_samples)
 		}
 
-		/// Reports the aggregate a validator computed for a round in its aggregate phase (or,
-		/// late, after it finalized: a matching late report is recorded, a contradicting one is
-		/// slashed).
+		/// Reports the aggregate a validator computed for a round in its aggregate phase.
 		///
 		/// `model_hash` is the sha3-256 of the new global weights; `updates_root` the root of
 		/// the update set it aggregated ([`UpdateSetRoot`]); `accepted` are the indices (reveal
@@ -1056,20 +1103,23 @@ pub mod pallet {
 		///
 		/// ## Effects
 		///
-		/// Records the report with the caller's snapshot stake. Before finalization the stake
-		/// is added to `model_hash`'s backing; when that reaches two thirds of the snapshot
-		/// stake the round finalizes: the registry appends the new version, validators that
-		/// reported another hash are slashed [`Config::ValidatorSlash`] of their bond, each
-		/// update accepted by a stake majority of the matching reports is scored by the
+		/// Records the report with the caller's snapshot stake and adds the stake to
+		/// `model_hash`'s backing. Reports are settled together, at the aggregate deadline
+		/// (in `on_initialize`) or by the report that completes the snapshot: if one hash has
+		/// two thirds of the snapshot stake, the registry appends the new version, validators
+		/// that reported another hash are slashed [`Config::ValidatorSlash`] of their bond,
+		/// each update accepted by a stake majority of the matching reports is scored by the
 		/// stake-weighted median of their scores, the round's reward is paid out as pending
-		/// rewards, and the next round is scheduled for the next block. After finalization a
-		/// report whose hash differs from the finalized one is slashed at once. The actual
-		/// weight is refunded when the report does not finalize the round.
+		/// rewards, and the next round is scheduled for the next block; otherwise the round
+		/// fails without quorum. Snapshot validators that did not report are recorded as
+		/// absent ([`MissedReports`]). The actual weight is refunded when the report does not
+		/// settle the round.
 		///
 		/// ## Errors
 		///
 		/// - [`Error::UnknownRound`]: no such round;
-		/// - [`Error::WrongPhase`]: the round is neither aggregating nor finalized;
+		/// - [`Error::WrongPhase`]: the round is not aggregating (it settled, or has not
+		///   reached its aggregate phase);
 		/// - [`Error::NotRoundValidator`]: the caller is not in the round's snapshot;
 		/// - [`Error::NotValidator`]: the caller withdrew its bond since the snapshot (it can no
 		///   longer be slashed, so it may not vote);
@@ -1083,10 +1133,10 @@ pub mod pallet {
 		///
 		/// ## Events
 		///
-		/// [`Event::AggregateReported`]; when the report completes the quorum,
-		/// [`Event::ValidatorSlashed`] for each contradicting report, the rewards pallet's
-		/// payout events and [`Event::RoundFinalized`] (or [`Event::RoundFailed`] if the model
-		/// was retired meanwhile); for a contradicting late report, [`Event::ValidatorSlashed`].
+		/// [`Event::AggregateReported`]; when the report completes the snapshot, the
+		/// settlement's: [`Event::ValidatorSlashed`] for each contradicting report, the
+		/// rewards pallet's payout events and [`Event::RoundFinalized`], or
+		/// [`Event::RoundFailed`] (no quorum, or the model was retired meanwhile).
 		#[pallet::call_index(9)]
 		#[pallet::weight(Pallet::<T>::report_aggregate_worst_case())]
 		pub fn report_aggregate(

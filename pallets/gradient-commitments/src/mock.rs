@@ -107,6 +107,7 @@ impl pallet_gradient_commitments::Config for Test {
 	type ValidatorSlash = ValidatorSlash;
 	type OnSlash = ();
 	type ReplayWindow = frame_support::traits::ConstU32<2>;
+	type MaxMissedReports = frame_support::traits::ConstU32<2>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = RegistryModels;

@@ -2,7 +2,7 @@
 //!
 //! A round's storage — [`Rounds`], [`Updates`], [`UpdateOrder`], [`Reports`],
 //! [`RoundValidators`], and whatever scratch ([`Commitments`], [`SeenPayloads`],
-//! [`HashStake`]) an abandoned round left — is needed while the round runs and, for a while
+//! [`HashStake`], [`ReportCount`]) an abandoned round left — is needed while the round runs and, for a while
 //! after, by workers that rebuild the version it produced from chain data. A round is
 //! **prunable** when
 //!
@@ -110,6 +110,7 @@ impl<T: Config> Pallet<T> {
 		UpdateOrder::<T>::remove(key);
 		RoundValidators::<T>::remove(key);
 		UpdateSetRoot::<T>::remove(key);
+		ReportCount::<T>::remove(key);
 		let _ = Updates::<T>::clear_prefix(key, updates, None);
 		let _ = Reports::<T>::clear_prefix(key, validators, None);
 		let _ = Commitments::<T>::clear_prefix(key, updates, None);

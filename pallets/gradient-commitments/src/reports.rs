@@ -1,5 +1,14 @@
-//! Validator reports, the stake quorum and finalization: recording the new version,
-//! settling the accepted set and its scores, paying the round's reward.
+//! Validator reports, settlement and finalization.
+//!
+//! Reports are collected over the whole aggregate window and settled together: at the
+//! window's end, or as soon as every validator of the round's snapshot has reported. A hash
+//! backed by two thirds of the snapshot stake finalizes (the registry records the new version,
+//! the accepted set and each trainer's score are combined from *every* matching report, the
+//! round's reward is paid, contradicting reports are slashed); otherwise the round fails
+//! without quorum. Settling at the end, not at the first two thirds, means the reports that
+//! arrive first do not decide the scores alone, and an honest validator reporting late in the
+//! window is paid like an early one. Snapshot validators that did not report are recorded as
+//! absent (`absence.rs`).
 
 use crate::{
 	pallet::*, BalanceOf, FailReason, Report, ReportOf, RoundInfoOf, RoundPhase, WeightInfo,
@@ -37,17 +46,17 @@ impl<T: Config> Pallet<T> {
 			accepted,
 			scores,
 		} = input;
-		let info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
-		ensure!(
-			matches!(info.phase, RoundPhase::Aggregate | RoundPhase::Finalized),
-			Error::<T>::WrongPhase
-		);
-		let stake = RoundValidators::<T>::get((model, round))
+		let mut info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
+		// Settled rounds take no more reports: the window is where reports count.
+		ensure!(info.phase == RoundPhase::Aggregate, Error::<T>::WrongPhase);
+		let snapshot = RoundValidators::<T>::get((model, round));
+		let snapshot_len = snapshot.len();
+		let stake = snapshot
 			.into_iter()
 			.find_map(|(v, s)| (v == who).then_some(s))
 			.ok_or(Error::<T>::NotRoundValidator)?;
 		// A validator that withdrew its bond can no longer be slashed, so it may not vote
-		// with its snapshot stake (a late report after finalization would escape the slash).
+		// with its snapshot stake.
 		ensure!(
 			ValidatorBonds::<T>::contains_key(&who),
 			Error::<T>::NotValidator
@@ -82,28 +91,47 @@ impl<T: Config> Pallet<T> {
 			block: Self::now(),
 		};
 		Reports::<T>::insert((model, round), &who, report);
+		HashStake::<T>::mutate((model, round), model_hash, |s| *s = s.saturating_add(stake));
+		let reported = ReportCount::<T>::mutate((model, round), |n| {
+			*n = n.saturating_add(1);
+			*n
+		});
 		Self::deposit_event(Event::AggregateReported {
 			model,
 			round,
-			validator: who.clone(),
+			validator: who,
 			model_hash,
 		});
 
-		if let Some(finalized) = info.finalized_hash {
-			if finalized != model_hash {
-				Self::slash_validator(model, round, &who);
-			}
-			return Ok(Some(T::WeightInfo::report_aggregate(1, info.updates)).into());
-		}
-		let backing = HashStake::<T>::mutate((model, round), model_hash, |s| {
-			*s = s.saturating_add(stake);
-			*s
-		});
-		if Self::is_quorum(backing, info.validator_stake) {
-			Self::finalize(model, round, info, model_hash);
+		// Every snapshot validator has reported: nothing can change any more, settle now.
+		if reported as usize >= snapshot_len {
+			Self::settle(model, round, &mut info);
+			Rounds::<T>::insert(model, round, info);
 			return Ok(().into());
 		}
 		Ok(Some(T::WeightInfo::report_aggregate(1, info.updates)).into())
+	}
+
+	/// Settles `round`'s reports (the caller stores `info`): finalizes with the hash two
+	/// thirds of the snapshot stake reported, or fails the round without quorum; records
+	/// which snapshot validators were absent either way.
+	pub(crate) fn settle(model: ModelId, round: RoundIndex, info: &mut RoundInfoOf<T>) {
+		Self::record_attendance(model, round);
+		// The best-backed hash; at most one hash can hold two thirds, so ties (broken by the
+		// smaller hash, for a deterministic choice) never decide a finalization.
+		let best = HashStake::<T>::iter_prefix((model, round)).fold(
+			None::<(Digest, BalanceOf<T>)>,
+			|best, (hash, stake)| match best {
+				Some((h, s)) if s > stake || (s == stake && h < hash) => Some((h, s)),
+				_ => Some((hash, stake)),
+			},
+		);
+		match best {
+			Some((hash, stake)) if Self::is_quorum(stake, info.validator_stake) => {
+				Self::finalize(model, round, info, hash)
+			}
+			_ => Self::fail(model, round, info, FailReason::NoQuorum),
+		}
 	}
 
 	/// The pre-dispatch weight of `report_aggregate`: a full snapshot and a full round, in
@@ -115,22 +143,32 @@ impl<T: Config> Pallet<T> {
 			.max(T::WeightInfo::report_aggregate_contradicted(v, n))
 	}
 
+	/// What settling a round at its aggregate deadline may cost: the finalizing report's
+	/// worst case (which settles the same way), or a failure without quorum that clears a
+	/// full round's scratch — plus removing every snapshot validator for absence.
+	pub(crate) fn deadline_settlement_weight() -> Weight {
+		Self::report_aggregate_worst_case()
+			.max(T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get()))
+			.saturating_add(T::WeightInfo::remove_absent_validators(
+				T::MaxValidators::get(),
+			))
+	}
+
 	/// Whether `backing` is at least two thirds of `total` (and `total` is not zero).
 	fn is_quorum(backing: BalanceOf<T>, total: BalanceOf<T>) -> bool {
 		!total.is_zero() && backing.saturating_mul(3u32.into()) >= total.saturating_mul(2u32.into())
 	}
 
-	/// Records the finalized version, slashes contradicting validators, settles the accepted
-	/// set and pays the round's rewards.
-	fn finalize(model: ModelId, round: RoundIndex, mut info: RoundInfoOf<T>, model_hash: Digest) {
+	/// Records the finalized version, slashes contradicting validators, combines the accepted
+	/// set and the scores of every matching report and pays the round's rewards.
+	/// (The caller stores `info`.)
+	fn finalize(model: ModelId, round: RoundIndex, info: &mut RoundInfoOf<T>, model_hash: Digest) {
 		let Some(view) = T::Models::model(model) else {
-			Self::fail(model, round, &mut info, FailReason::ModelRetired);
-			Rounds::<T>::insert(model, round, info);
+			Self::fail(model, round, info, FailReason::ModelRetired);
 			return;
 		};
 		let Some(version) = T::Models::append_version(model, round, model_hash) else {
-			Self::fail(model, round, &mut info, FailReason::ModelRetired);
-			Rounds::<T>::insert(model, round, info);
+			Self::fail(model, round, info, FailReason::ModelRetired);
 			return;
 		};
 		info.phase = RoundPhase::Finalized;
@@ -192,7 +230,6 @@ impl<T: Config> Pallet<T> {
 		let accepted = trainers.len() as u32;
 		let rejected = info.updates.saturating_sub(accepted);
 		Self::clear_round_scratch(model, round);
-		Rounds::<T>::insert(model, round, info);
 		Self::schedule(model, Self::now().saturating_add(1u32.into()));
 		Self::deposit_event(Event::RoundFinalized {
 			model,

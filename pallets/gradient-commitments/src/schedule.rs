@@ -124,8 +124,8 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let mut weight = T::WeightInfo::on_initialize_idle();
 		for model in due {
-			let (next, touched) = Self::advance(model, now);
-			weight.saturating_accrue(T::WeightInfo::advance_round(touched));
+			let (next, used) = Self::advance(model, now);
+			weight.saturating_accrue(used);
 			match next {
 				Some(at) => Self::schedule(model, at),
 				None => Self::unschedule(model),
@@ -155,21 +155,21 @@ impl<T: Config> Pallet<T> {
 
 	/// Moves `model`'s round on at `now`; returns when it needs attention next, or `None` to
 	/// drop it from the agenda (model paused, retired or gone, with no round in flight), and
-	/// the `n` of the `advance_round(n)` benchmark that bounds what it did: the round's
+	/// the weight that bounds what it did: `advance_round(n)` for the round's `n`
 	/// commitments (or buffered updates) at a reveal or buffer deadline, where each may be
-	/// slashed and is cleared; every update slot when a round fails without quorum (its
-	/// commitments, seen payloads and reported hashes are cleared); one otherwise.
+	/// slashed and is cleared; the settlement's worst case at an aggregate deadline (see
+	/// [`Pallet::deadline_settlement_weight`]); `advance_round(1)` otherwise.
 	pub(crate) fn advance(
 		model: ModelId,
 		now: BlockNumberFor<T>,
-	) -> (Option<BlockNumberFor<T>>, u32) {
+	) -> (Option<BlockNumberFor<T>>, Weight) {
 		let current = CurrentRound::<T>::get(model);
 		let Some((round, mut info)) = current
 			.and_then(|r| Rounds::<T>::get(model, r).map(|info| (r, info)))
 			.filter(|(_, info)| !matches!(info.phase, RoundPhase::Finalized | RoundPhase::Failed))
 		else {
 			let next = Self::open_round(model, current.map_or(0, |r| r.saturating_add(1)), now);
-			return (next, 1);
+			return (next, T::WeightInfo::advance_round(1));
 		};
 		let (next, touched) = match info.phase {
 			RoundPhase::Commit => {
@@ -184,10 +184,10 @@ impl<T: Config> Pallet<T> {
 					round,
 					phase_ends_at: info.phase_ends_at,
 				});
-				(info.phase_ends_at, 1)
+				(info.phase_ends_at, T::WeightInfo::advance_round(1))
 			}
 			RoundPhase::Reveal | RoundPhase::Buffer => {
-				let touched = info.commits.max(info.updates).max(1);
+				let touched = T::WeightInfo::advance_round(info.commits.max(info.updates).max(1));
 				Self::slash_unrevealed(model, round);
 				if info.updates >= info.config.schedule.min_updates() {
 					(Self::start_aggregation(model, round, &mut info), touched)
@@ -196,14 +196,19 @@ impl<T: Config> Pallet<T> {
 					(now.saturating_add(1u32.into()), touched)
 				}
 			}
-			// The aggregate deadline passed without quorum (or the round is already closed).
-			RoundPhase::Aggregate | RoundPhase::Finalized | RoundPhase::Failed => {
-				Self::fail(model, round, &mut info, FailReason::NoQuorum);
+			// The aggregate window closed: settle whatever was reported in it.
+			RoundPhase::Aggregate => {
+				Self::settle(model, round, &mut info);
 				(
 					now.saturating_add(1u32.into()),
-					T::MaxUpdatesPerRound::get(),
+					Self::deadline_settlement_weight(),
 				)
 			}
+			// Filtered out above; kept for exhaustiveness.
+			RoundPhase::Finalized | RoundPhase::Failed => (
+				now.saturating_add(1u32.into()),
+				T::WeightInfo::advance_round(1),
+			),
 		};
 		Rounds::<T>::insert(model, round, info);
 		(Some(next), touched)
@@ -309,7 +314,8 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Commitments and hash stakes are only needed while the round is open; seen payloads
+	/// Commitments, hash stakes and the report count are only needed while the round is
+	/// open; seen payloads
 	/// until [`Config::ReplayWindow`] more rounds have closed (this clears those of the round
 	/// that many rounds back).
 	///
@@ -329,6 +335,7 @@ impl<T: Config> Pallet<T> {
 				HashStake::<T>::clear_prefix((model, round), T::MaxValidators::get(), None),
 			),
 		];
+		ReportCount::<T>::remove((model, round));
 		// Seen payloads stay for the replay check of the next `ReplayWindow` rounds.
 		if let Some(expired) = round.checked_sub(T::ReplayWindow::get()) {
 			removals.push((

@@ -52,6 +52,7 @@ pub trait WeightInfo {
 	fn on_initialize_idle() -> Weight;
 	fn advance_round(n: u32, ) -> Weight;
 	fn prune_round() -> Weight;
+	fn remove_absent_validators(v: u32, ) -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -181,6 +182,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
 	}
+	fn remove_absent_validators(v: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 3534)
+			.saturating_add(Weight::from_parts(40_000_000, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
+			.saturating_add(Weight::from_parts(0, 3107).saturating_mul(v.into()))
+	}
 	fn prune_round() -> Weight {
 		// Proof size measured: `18543`, estimated `166558`.
 		// Minimum execution time: 321_305_000 picoseconds.
@@ -282,6 +291,14 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().writes(3))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(n.into()))
+	}
+	fn remove_absent_validators(v: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 3534)
+			.saturating_add(Weight::from_parts(40_000_000, 0).saturating_mul(v.into()))
+			.saturating_add(ParityDbWeight::get().reads(2))
+			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(v.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(v.into())))
+			.saturating_add(Weight::from_parts(0, 3107).saturating_mul(v.into()))
 	}
 	fn prune_round() -> Weight {
 		Weight::from_parts(351_464_000, 166558)

@@ -157,6 +157,9 @@ parameter_types! {
 	pub const RewardTermsDelay: BlockNumber = UnbondingDelay::get() + 3 * MaxPhaseBlocks::get();
 	/// Closed rounds whose payloads a new update may not replay.
 	pub const ReplayWindow: u32 = 8;
+	/// Settled rounds in a row an FL validator may miss reporting in before it loses its
+	/// seat: one or two missed rounds are a restart or an upgrade, three are a seat not served.
+	pub const MaxMissedReports: u32 = 3;
 	/// No new issuance: rewards come from the pools model owners and funders pay.
 	pub const EmissionPerRound: Balance = 0;
 }
@@ -201,6 +204,7 @@ impl pallet_gradient_commitments::Config for Runtime {
 	// Burnt: no pool, owner or block author profits from a slash it could provoke.
 	type OnSlash = ();
 	type ReplayWindow = ReplayWindow;
+	type MaxMissedReports = MaxMissedReports;
 	type WeightInfo = pallet_gradient_commitments::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = BenchmarkModels;

@@ -11,6 +11,7 @@ use frame_support::{
 use pallet_contribution_rewards::{PendingRewards, Pools, TotalPending};
 use pallet_model_registry::Versions;
 
+mod absence;
 mod bonds;
 mod hostile;
 mod reports;

@@ -1,10 +1,10 @@
-//! Reports, quorum and finalization: rewards and the next round, report errors, failure
-//! without quorum.
+//! Reports, settlement and finalization: rewards and the next round, report errors, failure
+//! without quorum, scores combined from every report of the window.
 
 use super::*;
 
 #[test]
-fn quorum_finalizes_rewards_and_opens_the_next_round() {
+fn a_quorum_settles_at_the_deadline_rewards_and_opens_the_next_round() {
 	new_test_ext().execute_with(|| {
 		let model = round_in_aggregation();
 		let new_hash = [9u8; 32];
@@ -25,7 +25,8 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 			&[600_000_000, 400_000_000, 0]
 		));
 		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
-		// 1000 of 3000 stake is not a quorum; a second matching report (2000 ≥ 2/3) is.
+		// A second matching report makes 2000 of 3000 stake, a quorum; but 22 may still
+		// report within the window, so nothing settles before its end.
 		assert_ok!(report(
 			model,
 			21,
@@ -33,7 +34,22 @@ fn quorum_finalizes_rewards_and_opens_the_next_round() {
 			&[0, 1],
 			&[600_000_000, 400_000_000, 0]
 		));
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		let deadline = Rounds::<Test>::get(model, 0).unwrap().phase_ends_at;
+		run_to_block(deadline);
 		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+		// 22 never reported: not paid, and its run of missed rounds starts.
+		System::assert_has_event(
+			Event::ReportMissed {
+				model,
+				round: 0,
+				validator: 22,
+				missed: 1,
+			}
+			.into(),
+		);
+		assert_eq!(MissedReports::<Test>::get(22), 1);
+		assert_eq!(MissedReports::<Test>::get(20), 0);
 
 		let v1 = Versions::<Test>::get(model, 1).unwrap();
 		assert_eq!(
@@ -205,10 +221,62 @@ fn a_report_over_another_update_set_is_refused_not_slashed() {
 		);
 		assert_ok!(report(model, 20, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
 		assert_ok!(report(model, 21, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
+		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
+		// Over the real set, its report matches, completes the snapshot and settles.
+		assert_ok!(report(model, 22, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
 		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
-		// Over the real set, its late report matches and is recorded.
-		assert_ok!(report(model, 22, [9u8; 32], &[0, 1, 2], &[1, 1, 1]));
+		assert!(PendingRewards::<Test>::get(22) > 0);
+	});
+}
+
+/// Score settlement by who came first (issue #12, item 4): the round used to finalize on the
+/// first reports holding two thirds of the stake, with their scores alone. A validator
+/// reporting first with inflated scores for its own trainer (12) set half the median, and
+/// an honest validator reporting later in the window was never paid. Now every report of
+/// the window is combined: the honest majority's scores win the median, the late honest
+/// validator is paid like the others, and the inflated update is not accepted.
+#[test]
+fn scores_combine_every_report_of_the_window_not_the_first_quorum() {
+	new_test_ext().execute_with(|| {
+		let model = round_in_aggregation();
+		let hash = [9u8; 32];
+		let honest = [600_000_000, 400_000_000, 0];
+		// The colluder: accepts everything and gives all to trainer 12.
+		assert_ok!(report(model, 20, hash, &[0, 1, 2], &[0, 0, 1_000_000_000]));
+		assert_ok!(report(model, 21, hash, &[0, 1], &honest));
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		// The last validator reports in the window: the snapshot is complete, it settles.
+		assert_ok!(report(model, 22, hash, &[0, 1], &honest));
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+		// 200 of the 1000 reward to validators by stake: a third each (the late one too).
+		for v in [20, 21, 22] {
+			assert_eq!(PendingRewards::<Test>::get(v), 66, "validator {v}");
+		}
+		// Trainers' 700 by the median of three reports: 0.6 / 0.4, and 12 not accepted.
+		assert_eq!(PendingRewards::<Test>::get(10), 420);
+		assert_eq!(PendingRewards::<Test>::get(11), 280);
+		assert_eq!(PendingRewards::<Test>::get(12), 0);
+		assert_eq!(MissedReports::<Test>::iter().count(), 0);
+		assert_ok!(GradientCommitments::do_try_state());
+	});
+}
+
+/// Settled rounds take no more reports (the window is where reports count), and a hash
+/// contradicting the settled one is slashed at settlement, wherever it came in the window.
+#[test]
+fn a_report_after_settlement_is_refused() {
+	new_test_ext().execute_with(|| {
+		let model = round_in_aggregation();
+		let scores = [1, 1, 1];
+		assert_ok!(report(model, 20, [9u8; 32], &[0], &scores));
+		assert_ok!(report(model, 21, [9u8; 32], &[0], &scores));
+		run_to_block(Rounds::<Test>::get(model, 0).unwrap().phase_ends_at);
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+		assert_noop!(
+			report(model, 22, [4u8; 32], &[0], &scores),
+			Error::<Test>::WrongPhase
+		);
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
 	});
 }

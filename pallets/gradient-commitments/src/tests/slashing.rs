@@ -1,5 +1,5 @@
-//! Slashing of validators whose report contradicts the finalized hash, before and after
-//! finalization.
+//! Slashing: validators whose report contradicts the settled hash, silent committers, and
+//! the bonds that must stay slashable until their round closes.
 
 use super::*;
 
@@ -30,19 +30,21 @@ fn contradicting_validators_are_slashed_before_and_after_finalization() {
 }
 
 #[test]
-fn late_reports_are_recorded_and_contradictions_slashed() {
+fn a_contradiction_early_in_the_window_is_slashed_only_at_settlement() {
 	new_test_ext().execute_with(|| {
 		let model = round_in_aggregation();
 		let scores = [1, 1, 1];
-		assert_ok!(report(model, 20, [9u8; 32], &[0], &scores));
-		assert_ok!(report(model, 21, [9u8; 32], &[0], &scores));
-		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		assert_ok!(report(model, 22, [4u8; 32], &[0], &scores));
-		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
+		assert_ok!(report(model, 20, [9u8; 32], &[0], &scores));
+		// Not settled yet: nothing is known to contradict anything.
+		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
 		assert_noop!(
 			report(model, 22, [9u8; 32], &[0], &scores),
 			Error::<Test>::AlreadyReported
 		);
+		assert_ok!(report(model, 21, [9u8; 32], &[0], &scores));
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
+		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
 	});
 }
 
@@ -103,6 +105,7 @@ fn a_validator_that_withdrew_cannot_report_late() {
 		let scores = [500_000_000; 3];
 		assert_ok!(report(model, VALIDATORS[1], [7; 32], &[0, 1, 2], &scores));
 		assert_ok!(report(model, VALIDATORS[2], [7; 32], &[0, 1, 2], &scores));
+		run_to_block(Rounds::<Test>::get(model, 0).unwrap().phase_ends_at);
 		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		// Out of every open snapshot now: it may withdraw ...
 		assert_ok!(GradientCommitments::unregister_validator(
@@ -113,10 +116,10 @@ fn a_validator_that_withdrew_cannot_report_late() {
 			RuntimeOrigin::signed(VALIDATORS[0])
 		));
 		// ... but then not vote with its snapshot stake, where a contradicting report would be
-		// slashed from a bond that is gone.
+		// slashed from a bond that is gone: the settled round takes no report at all.
 		assert_noop!(
 			report(model, VALIDATORS[0], [8; 32], &[0, 1, 2], &scores),
-			Error::<Test>::NotValidator
+			Error::<Test>::WrongPhase
 		);
 	});
 }
