@@ -113,6 +113,8 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 			assert_eq!(info.phase, RoundPhase::Commit);
 			assert_eq!(info.base_hash, parent);
 			let salt = [round as u8; 32];
+			// The block that opened the round takes no commitments.
+			run_to(System::block_number() + 1);
 			for (i, t) in honest.iter().chain([&silent, &cheat]).enumerate() {
 				let p = payload(round * 10 + i as u32);
 				let c = tensor_codec::commitment(&p, &salt, &t.encode());

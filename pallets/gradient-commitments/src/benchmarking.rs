@@ -69,12 +69,15 @@ fn payload_for(params: usize, seed: u32) -> Vec<u8> {
 
 /// Opens round [`Config::ReplayWindow`] of `model` now: the first round whose updates are
 /// checked against a full replay window, and whose close clears the seen payloads of round 0.
+/// Moves on to the next block, the first that takes commitments and updates.
 fn open_round<T: Config>(model: ModelId) -> RoundIndex {
 	if let Some(previous) = T::ReplayWindow::get().checked_sub(1) {
 		// With no record of it, `advance` treats the previous round as closed.
 		CurrentRound::<T>::insert(model, previous);
 	}
-	Pallet::<T>::advance(model, frame_system::Pallet::<T>::block_number());
+	let now = frame_system::Pallet::<T>::block_number();
+	Pallet::<T>::advance(model, now);
+	frame_system::Pallet::<T>::set_block_number(now.saturating_add(1u32.into()));
 	CurrentRound::<T>::get(model).expect("round opened")
 }
 
@@ -546,8 +549,8 @@ mod benchmarks {
 		}
 	}
 
-	/// The costliest phase move: the reveal deadline of a round where `n` trainers committed
-	/// and none revealed, so all `n` are slashed.
+	/// The costliest phase move at a reveal deadline: a round where `n` trainers committed
+	/// and none revealed, so all `n` forfeit their deposits and are slashed.
 	#[benchmark]
 	fn advance_round(n: Linear<1, { T::MaxUpdatesPerRound::get() }>) {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
@@ -570,8 +573,54 @@ mod benchmarks {
 		);
 	}
 
+	/// The commit deadline of an oversubscribed round: `n` commitments (more than the slots)
+	/// are drawn from, and all but [`Config::MaxUpdatesPerRound`] returned with their deposits.
+	#[benchmark]
+	fn draw_slots(
+		n: Linear<{ T::MaxUpdatesPerRound::get() + 1 }, { T::MaxCommitsPerRound::get() }>,
+	) {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		for i in 0..n {
+			let who = bonded_trainer::<T>(model, i);
+			Pallet::<T>::commit_update(RawOrigin::Signed(who).into(), model, round, [7u8; 32])
+				.unwrap();
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		#[block]
+		{
+			Pallet::<T>::advance(model, now);
+		}
+		let info = Rounds::<T>::get(model, round).unwrap();
+		assert_eq!(info.phase, RoundPhase::Reveal);
+		assert_eq!(info.commits, T::MaxUpdatesPerRound::get());
+		assert_eq!(
+			Commitments::<T>::iter_prefix((model, round)).count() as u32,
+			T::MaxUpdatesPerRound::get()
+		);
+	}
+
+	/// `on_finalize` of a congested block: the usage of recorded updates is read and cleared,
+	/// and the congested-block count rises.
+	#[benchmark]
+	fn note_block_usage() {
+		BlockUpdateUsage::<T>::put((Weight::from_parts(1, 1), 1u32));
+		let max = <T as frame_system::Config>::BlockWeights::get().max_block;
+		frame_system::Pallet::<T>::register_extra_weight_unchecked(
+			max,
+			frame_support::dispatch::DispatchClass::Mandatory,
+		);
+		let before = CongestedBlocks::<T>::get();
+		#[block]
+		{
+			Pallet::<T>::note_block_usage();
+		}
+		assert_eq!(CongestedBlocks::<T>::get(), before + 1);
+	}
+
 	/// One step of `on_idle`'s pruning walk on the costliest round: closed, past the
-	/// retention window, with every update slot revealed and committed, every seen payload,
+	/// retention window, with every update slot revealed and committed, every other
+	/// commitment of a full lottery unrevealed and holding its deposit, every seen payload,
 	/// a full validator snapshot that all reported distinct hashes (scratch an abandoned
 	/// round can leave behind).
 	#[benchmark]
@@ -582,6 +631,12 @@ mod benchmarks {
 		let n = T::MaxUpdatesPerRound::get();
 		let v = T::MaxValidators::get();
 		seed_revealed_round::<T>(model, round, n);
+		let deposit = Pallet::<T>::commit_deposit(&Rounds::<T>::get(model, round).unwrap());
+		for i in n..T::MaxCommitsPerRound::get() {
+			let who = funded::<T>("squatter", i);
+			Pallet::<T>::hold_deposit(&who, deposit).expect("funded");
+			Commitments::<T>::insert(key, &who, [1u8; 32]);
+		}
 		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).collect());
 		let scores: BoundedVec<u32, T::MaxUpdatesPerRound> =

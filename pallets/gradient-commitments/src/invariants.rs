@@ -9,7 +9,8 @@ use frame_support::{
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Invariants: bonds equal holds; the active set has bonds that are not unbonding; missed
+	/// Invariants: bonds and unrevealed commitments' deposits equal holds; open rounds
+	/// count their commitments, drawn ones within the slots; the active set has bonds that are not unbonding; missed
 	/// reports are counted for bonded validators below the removal threshold; every
 	/// current round of a live model exists; update counts match the reveal order; the agenda
 	/// holds live models once each; no reveal order or validator snapshot outlives its round.
@@ -61,6 +62,53 @@ impl<T: Config> Pallet<T> {
 				info.updates <= T::MaxUpdatesPerRound::get(),
 				"round over capacity"
 			);
+		}
+		// Every unrevealed commitment of a round before its reveal deadline holds the round's
+		// deposit, and an open round counts its
+		// commitments (after the draw, the drawn ones: at most the slots).
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for ((model, round), who, _) in Commitments::<T>::iter() {
+			let info = Rounds::<T>::get(model, round).ok_or("commitment of a pruned round")?;
+			// From the reveal deadline on, every deposit of the round has been settled.
+			let settled = !matches!(
+				info.phase,
+				crate::RoundPhase::Commit | crate::RoundPhase::Reveal
+			);
+			if !settled && !Updates::<T>::contains_key((model, round), &who) {
+				let total = deposits.entry(who).or_insert_with(Zero::zero);
+				*total = total.saturating_add(Self::commit_deposit(&info));
+			}
+		}
+		for (who, total) in deposits {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::CommitDeposit.into(), &who) == total,
+				"deposit hold differs from the account's unrevealed commitments"
+			);
+		}
+		for (model, round) in CurrentRound::<T>::iter() {
+			let Some(info) = Rounds::<T>::get(model, round) else {
+				continue;
+			};
+			if matches!(
+				info.phase,
+				crate::RoundPhase::Commit | crate::RoundPhase::Reveal
+			) {
+				ensure!(
+					Commitments::<T>::iter_key_prefix((model, round)).count() as u32
+						== info.commits,
+					"commit count differs from the round's commitments"
+				);
+				ensure!(
+					info.commits <= T::MaxCommitsPerRound::get(),
+					"more commitments than the lottery takes"
+				);
+			}
+			if info.phase == crate::RoundPhase::Reveal {
+				ensure!(
+					info.commits <= T::MaxUpdatesPerRound::get(),
+					"more drawn commitments than slots"
+				);
+			}
 		}
 		// The agenda holds each model once, and no retired model (retiring frees the slot).
 		let agenda = Agenda::<T>::get();

@@ -116,6 +116,9 @@
 //! - `bonds.rs` — trainer and validator bonds;
 //! - `schedule.rs` — the agenda and the phase machine (open, reveal, aggregate, fail);
 //! - `updates.rs` — commitments, reveals and buffered submissions;
+//! - `lottery.rs` — the draw of update slots among a round's commitments;
+//! - `deposits.rs` — commitment deposits (held, returned, forfeited);
+//! - `congestion.rs` — congested blocks, and reveal windows that excuse non-revealers;
 //! - `reports.rs` — validator reports, settlement (quorum) and finalization;
 //! - `absence.rs` — validators that did not report, and their removal;
 //! - `slashing.rs` — slashing of provable faults (to [`Config::OnSlash`]) and interrupted rounds;
@@ -135,7 +138,10 @@ mod absence;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod bonds;
+mod congestion;
+mod deposits;
 mod invariants;
+mod lottery;
 #[cfg(test)]
 mod mock;
 mod pruning;
@@ -208,6 +214,10 @@ pub mod pallet {
 		/// An FL validator's bond.
 		#[codec(index = 1)]
 		ValidatorBond,
+		/// A commitment's deposit: returned when the update is revealed (or the commitment is
+		/// not drawn, or its round excused), forfeited if a drawn commitment is not revealed.
+		#[codec(index = 2)]
+		CommitDeposit,
 	}
 
 	/// Configuration of the gradient-commitments pallet.
@@ -249,9 +259,29 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPayloadLen: Get<u32>;
 
-		/// Most commitments (and so updates) a round takes.
+		/// Most updates a round takes: its update slots. In synchronous mode, when more
+		/// trainers commit, this many commitments are drawn by lottery at the commit deadline
+		/// (see `lottery.rs`); only those may reveal.
 		#[pallet::constant]
 		type MaxUpdatesPerRound: Get<u32>;
+
+		/// Most commitments a round takes (at least [`Config::MaxUpdatesPerRound`]): the
+		/// lottery's entries. Larger than the slots, so that taking every slot takes more
+		/// than arriving first; bounded, so that the draw fits a block.
+		#[pallet::constant]
+		type MaxCommitsPerRound: Get<u32>;
+
+		/// Smallest deposit a commitment holds. A round's deposit is the larger of this and
+		/// its `reward_per_round` divided by [`Config::MaxUpdatesPerRound`], so that drawn
+		/// slots left unrevealed forfeit at least the reward they could have earned.
+		#[pallet::constant]
+		type CommitDeposit: Get<BalanceOf<Self>>;
+
+		/// Share of a block's weight or length that, used by anything but recorded updates,
+		/// makes the block congested (see `congestion.rs`). A committer that did not reveal in
+		/// a reveal window with more congested blocks than the window's slack is not slashed.
+		#[pallet::constant]
+		type CongestionThreshold: Get<Perbill>;
 
 		/// Most FL validators.
 		#[pallet::constant]
@@ -327,8 +357,9 @@ pub mod pallet {
 	pub type Rounds<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, ModelId, Twox64Concat, RoundIndex, RoundInfoOf<T>>;
 
-	/// Commitments of the round: `((model, round), trainer)` → commitment. Cleared when the
-	/// round closes.
+	/// Commitments of the round: `((model, round), trainer)` → commitment. Each holds the
+	/// round's deposit ([`HoldReason::CommitDeposit`]). After the draw only the drawn remain;
+	/// cleared when the round closes.
 	#[pallet::storage]
 	pub type Commitments<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundKey, Blake2_128Concat, T::AccountId, Digest>;
@@ -404,6 +435,21 @@ pub mod pallet {
 	/// carry the root of the set they aggregated and are refused if it differs.
 	#[pallet::storage]
 	pub type UpdateSetRoot<T: Config> = StorageMap<_, Twox64Concat, RoundKey, Digest, ValueQuery>;
+
+	/// Congested blocks so far (see `congestion.rs`): a running count, so that a reveal
+	/// window's congested blocks are the difference between its end and its start.
+	#[pallet::storage]
+	pub type CongestedBlocks<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Weight and bytes the current block spent on recorded updates (reveals and
+	/// submissions), left out of its congestion. Cleared in `on_finalize`.
+	#[pallet::storage]
+	pub type BlockUpdateUsage<T: Config> = StorageValue<_, (Weight, u32), ValueQuery>;
+
+	/// [`CongestedBlocks`] when each round's reveal window opened. Cleared when the round
+	/// closes.
+	#[pallet::storage]
+	pub type RevealCongestion<T: Config> = StorageMap<_, Twox64Concat, RoundKey, u32, ValueQuery>;
 
 	/// The round that was in flight when the model's owner last paused it. Nobody is slashed
 	/// for not revealing in it: the owner, not the trainers, interrupted it (and could
@@ -575,6 +621,37 @@ pub mod pallet {
 			validator: T::AccountId,
 			missed: u32,
 		},
+		/// More trainers committed than the round has slots: `drawn` of the `committed`
+		/// commitments were drawn (see `lottery.rs`); the others were returned with their
+		/// deposits ([`Event::CommitmentNotDrawn`]).
+		SlotsDrawn {
+			model: ModelId,
+			round: RoundIndex,
+			committed: u32,
+			drawn: u32,
+		},
+		/// The trainer's commitment was not drawn: it may not reveal in this round, is not
+		/// slashed, and its deposit is returned.
+		CommitmentNotDrawn {
+			model: ModelId,
+			round: RoundIndex,
+			trainer: T::AccountId,
+		},
+		/// A drawn commitment was not revealed: its deposit is forfeited (as well as the
+		/// slash of [`Event::TrainerSlashed`]).
+		DepositForfeited {
+			model: ModelId,
+			round: RoundIndex,
+			trainer: T::AccountId,
+			amount: BalanceOf<T>,
+		},
+		/// `congested` of the reveal window's blocks were congested, more than its slack:
+		/// committers that did not reveal are not slashed and get their deposits back.
+		RevealsExcused {
+			model: ModelId,
+			round: RoundIndex,
+			congested: u32,
+		},
 		/// A validator missed [`Config::MaxMissedReports`] rounds in a row: it left the set,
 		/// and its bond is withdrawable from `at`.
 		ValidatorRemoved {
@@ -613,9 +690,10 @@ pub mod pallet {
 		BondBelowSmallestSeat,
 		/// The caller already committed in this round.
 		AlreadyCommitted,
-		/// The round has taken its maximum number of updates.
+		/// The round has taken its maximum number of updates ([`Config::MaxUpdatesPerRound`]),
+		/// or of commitments ([`Config::MaxCommitsPerRound`]).
 		RoundFull,
-		/// The caller did not commit in this round.
+		/// The caller did not commit in this round, or its commitment was not drawn.
 		NotCommitted,
 		/// The caller already revealed (or submitted) in this round.
 		AlreadyRevealed,
@@ -656,13 +734,23 @@ pub mod pallet {
 		/// The report's update-set root is not the round's: it aggregated another set of
 		/// updates (for instance on a fork that lost). Refused, not slashed.
 		WrongUpdateSet,
+		/// The round opened in this block: no commitment or update is taken in it, so that
+		/// none can be placed in the pool before the round exists and be first in line.
+		RoundJustOpened,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Moves every due round to its next phase (see the crate docs).
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			Self::do_on_initialize(now)
+			// `on_finalize` has no weight of its own: it is charged here.
+			Self::do_on_initialize(now).saturating_add(T::WeightInfo::note_block_usage())
+		}
+
+		/// Counts the block as congested if anything but recorded updates used more than
+		/// [`Config::CongestionThreshold`] of its weight or length (see `congestion.rs`).
+		fn on_finalize(_now: BlockNumberFor<T>) {
+			Self::note_block_usage();
 		}
 
 		/// Prunes closed rounds past [`Config::RoundRetention`] with the weight left over.
@@ -733,13 +821,25 @@ pub mod pallet {
 				T::WeightInfo::prune_round().all_lte(T::BlockWeights::get().max_block),
 				"pruning one round exceeds a block: on_idle could never prune"
 			);
-			// The worst `on_initialize`: every scheduled model due at once, each slashing a
-			// full round of silent committers or settling a full round at its deadline.
-			let worst = T::WeightInfo::on_initialize_idle().saturating_add(
-				T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get())
-					.max(Pallet::<T>::deadline_settlement_weight())
-					.saturating_mul(T::MaxActiveModels::get().into()),
+			assert!(
+				T::MaxCommitsPerRound::get() >= T::MaxUpdatesPerRound::get(),
+				"MaxCommitsPerRound below MaxUpdatesPerRound: slots could never all be taken"
 			);
+			assert!(
+				T::CongestionThreshold::get() > Perbill::zero(),
+				"CongestionThreshold of zero: every block would be congested, nobody slashed"
+			);
+			// The worst `on_initialize`: every scheduled model due at once, each drawing the
+			// slots of a full lottery, slashing a full round of silent committers or settling
+			// a full round at its deadline; and `on_finalize`'s congestion count.
+			let worst = T::WeightInfo::on_initialize_idle()
+				.saturating_add(T::WeightInfo::note_block_usage())
+				.saturating_add(
+					T::WeightInfo::advance_round(T::MaxUpdatesPerRound::get())
+						.max(Pallet::<T>::deadline_settlement_weight())
+						.max(T::WeightInfo::draw_slots(T::MaxCommitsPerRound::get()))
+						.saturating_mul(T::MaxActiveModels::get().into()),
+				);
 			assert!(
 				worst.all_lte(T::BlockWeights::get().max_block),
 				"MaxActiveModels rounds advancing in one block ({worst:?}) exceed the block weight"
@@ -956,9 +1056,17 @@ pub mod pallet {
 		/// ## Effects
 		///
 		/// Records the commitment for `round`, which must be `model`'s current round and in its
-		/// commit phase. The caller must reveal a matching update in the reveal phase, or
-		/// [`Config::TrainerSlash`] of its bond is slashed at the reveal deadline
-		/// ([`Fault::NotRevealed`]).
+		/// commit phase (from the block after the one that opened it), and holds the round's
+		/// deposit ([`Pallet::commit_deposit`]) from the caller's free balance. If more
+		/// trainers commit than the round has slots, [`Config::MaxUpdatesPerRound`] of the
+		/// commitments are drawn at the commit deadline; the others are returned with their
+		/// deposits, unslashed. A drawn caller must reveal a matching update in the reveal
+		/// phase, or [`Config::TrainerSlash`] of its bond is slashed and its deposit forfeited
+		/// at the reveal deadline ([`Fault::NotRevealed`]), unless the window was congested
+		/// (see `congestion.rs`) or the owner paused the model.
+		///
+		/// Dispatched in the operational class: it has pool priority over ordinary
+		/// transactions and the block space they cannot take.
 		///
 		/// ## Errors
 		///
@@ -967,14 +1075,16 @@ pub mod pallet {
 		/// - [`Error::ModelRetired`]: the model was retired (its round is abandoned);
 		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
 		///   has no usable bond for `model`;
+		/// - [`Error::RoundJustOpened`]: the round opened in this block;
 		/// - [`Error::AlreadyCommitted`]: the caller already committed in this round;
-		/// - [`Error::RoundFull`]: the round has [`Config::MaxUpdatesPerRound`] commitments.
+		/// - [`Error::RoundFull`]: the round has [`Config::MaxCommitsPerRound`] commitments;
+		/// - [`Error::InsufficientBalance`]: the caller cannot hold the deposit.
 		///
 		/// ## Events
 		///
 		/// [`Event::UpdateCommitted`].
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::commit_update())]
+		#[pallet::weight((T::WeightInfo::commit_update(), DispatchClass::Operational))]
 		pub fn commit_update(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -1000,9 +1110,9 @@ pub mod pallet {
 		/// Checks the payload against the commitment, the codec, the model's parameter count
 		/// and the payloads already revealed in the round, then records its hash, block,
 		/// extrinsic index, `num_samples` and the round's base version, and appends the caller
-		/// to [`UpdateOrder`]. The payload itself stays in the block body. A refused reveal
-		/// changes nothing: the commitment stays unrevealed (and is slashed at the deadline
-		/// unless a valid reveal follows).
+		/// to [`UpdateOrder`], and returns the commitment's deposit. The payload itself stays
+		/// in the block body. A refused reveal changes nothing: the commitment stays
+		/// unrevealed (and is slashed at the deadline unless a valid reveal follows).
 		///
 		/// ## Errors
 		///
@@ -1026,7 +1136,10 @@ pub mod pallet {
 		///
 		/// [`Event::UpdateRevealed`] with the update's index in reveal order.
 		#[pallet::call_index(7)]
-		#[pallet::weight(Pallet::<T>::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32)))]
+		#[pallet::weight((
+			Pallet::<T>::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32)),
+			DispatchClass::Operational,
+		))]
 		pub fn reveal_update(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -1060,6 +1173,7 @@ pub mod pallet {
 		///
 		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
 		/// - [`Error::WrongPhase`]: the round is not a buffer still taking updates;
+		/// - [`Error::RoundJustOpened`]: the buffer opened in this block;
 		/// - [`Error::ModelRetired`]: the model was retired (its round is abandoned);
 		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
 		///   has no usable bond for `model`;
@@ -1076,7 +1190,10 @@ pub mod pallet {
 		/// [`Event::UpdateRevealed`], then [`Event::AggregationStarted`] if the update filled
 		/// the buffer.
 		#[pallet::call_index(8)]
-		#[pallet::weight(Pallet::<T>::update_intake_weight(T::WeightInfo::submit_update(payload.len() as u32)))]
+		#[pallet::weight((
+			Pallet::<T>::update_intake_weight(T::WeightInfo::submit_update(payload.len() as u32)),
+			DispatchClass::Operational,
+		))]
 		pub fn submit_update(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -1138,7 +1255,7 @@ pub mod pallet {
 		/// rewards pallet's payout events and [`Event::RoundFinalized`], or
 		/// [`Event::RoundFailed`] (no quorum, or the model was retired meanwhile).
 		#[pallet::call_index(9)]
-		#[pallet::weight(Pallet::<T>::report_aggregate_worst_case())]
+		#[pallet::weight((Pallet::<T>::report_aggregate_worst_case(), DispatchClass::Operational))]
 		pub fn report_aggregate(
 			origin: OriginFor<T>,
 			model: ModelId,

@@ -62,6 +62,7 @@ parameter_types! {
 	pub const RewardsPalletId: PalletId = PalletId(*b"fl/rewrd");
 	pub const TrainerSlash: Perbill = Perbill::from_percent(10);
 	pub const ValidatorSlash: Perbill = Perbill::from_percent(20);
+	pub const CongestionThreshold: Perbill = Perbill::from_percent(90);
 	/// Closed rounds kept per model; tests shorten it with `RoundRetention::set`.
 	pub storage RoundRetention: u32 = 4;
 	/// At least the longest round (3 × `MaxPhaseBlocks`); the slash-escape tests shorten it
@@ -99,6 +100,9 @@ impl pallet_gradient_commitments::Config for Test {
 	type UnbondingDelay = UnbondingDelay;
 	type MaxPayloadLen = frame_support::traits::ConstU32<4096>;
 	type MaxUpdatesPerRound = frame_support::traits::ConstU32<16>;
+	type MaxCommitsPerRound = frame_support::traits::ConstU32<32>;
+	type CommitDeposit = frame_support::traits::ConstU128<10>;
+	type CongestionThreshold = CongestionThreshold;
 	type MaxValidators = frame_support::traits::ConstU32<8>;
 	type MaxActiveModels = frame_support::traits::ConstU32<4>;
 	type MaxPhaseBlocks = frame_support::traits::ConstU32<6>;
@@ -169,6 +173,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 /// executive does.
 pub fn run_to_block(n: u64) {
 	while System::block_number() < n {
+		GradientCommitments::on_finalize(System::block_number());
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
 		GradientCommitments::on_initialize(next);

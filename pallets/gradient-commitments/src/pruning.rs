@@ -2,7 +2,8 @@
 //!
 //! A round's storage — [`Rounds`], [`Updates`], [`UpdateOrder`], [`Reports`],
 //! [`RoundValidators`], and whatever scratch ([`Commitments`], [`SeenPayloads`],
-//! [`HashStake`], [`ReportCount`]) an abandoned round left — is needed while the round runs and, for a while
+//! [`HashStake`], [`ReportCount`], [`RevealCongestion`]) an abandoned round left (returning
+//! its unrevealed commitments' deposits) — is needed while the round runs and, for a while
 //! after, by workers that rebuild the version it produced from chain data. A round is
 //! **prunable** when
 //!
@@ -98,22 +99,32 @@ impl<T: Config> Pallet<T> {
 		T::Models::model(model).is_some_and(|v| v.status != ModelStatus::Retired)
 	}
 
-	/// Removes everything stored for `round` of `model`. Each map holds at most its bound's
-	/// keys for one round ([`Config::MaxUpdatesPerRound`] updates, commitments and seen
-	/// payloads, [`Config::MaxValidators`] reports and reported hashes), so every removal
-	/// completes.
+	/// Removes everything stored for `round` of `model`, and returns the deposits of the
+	/// commitments an abandoned round left unrevealed (its committers did nothing wrong: the
+	/// model was retired under them). Each map holds at most its bound's keys for one round
+	/// ([`Config::MaxCommitsPerRound`] commitments, [`Config::MaxUpdatesPerRound`] updates
+	/// and seen payloads, [`Config::MaxValidators`] reports and reported hashes), so every
+	/// removal completes.
 	pub(crate) fn prune_round(model: ModelId, round: RoundIndex) {
 		let key = (model, round);
 		let updates = T::MaxUpdatesPerRound::get();
 		let validators = T::MaxValidators::get();
-		Rounds::<T>::remove(model, round);
+		if let Some(info) = Rounds::<T>::take(model, round) {
+			let deposit = Self::commit_deposit(&info);
+			for who in Commitments::<T>::drain_prefix(key).map(|(who, _)| who) {
+				if !Updates::<T>::contains_key(key, &who) {
+					Self::release_deposit(model, round, &who, deposit);
+				}
+			}
+		}
 		UpdateOrder::<T>::remove(key);
 		RoundValidators::<T>::remove(key);
 		UpdateSetRoot::<T>::remove(key);
 		ReportCount::<T>::remove(key);
+		RevealCongestion::<T>::remove(key);
 		let _ = Updates::<T>::clear_prefix(key, updates, None);
 		let _ = Reports::<T>::clear_prefix(key, validators, None);
-		let _ = Commitments::<T>::clear_prefix(key, updates, None);
+		let _ = Commitments::<T>::clear_prefix(key, T::MaxCommitsPerRound::get(), None);
 		let _ = SeenPayloads::<T>::clear_prefix(key, updates, None);
 		let _ = HashStake::<T>::clear_prefix(key, validators, None);
 	}

@@ -177,6 +177,8 @@ impl<T: Config> Pallet<T> {
 					Schedule::Sync { reveal_blocks, .. } => reveal_blocks,
 					Schedule::BufferedAsync { .. } => 1,
 				};
+				let drawn_from = Self::draw_slots(model, round, &mut info);
+				Self::open_reveal_window(model, round);
 				info.phase = RoundPhase::Reveal;
 				info.phase_ends_at = now.saturating_add(reveal_blocks.into());
 				Self::deposit_event(Event::RevealStarted {
@@ -184,11 +186,16 @@ impl<T: Config> Pallet<T> {
 					round,
 					phase_ends_at: info.phase_ends_at,
 				});
-				(info.phase_ends_at, T::WeightInfo::advance_round(1))
+				let touched = if drawn_from > 0 {
+					T::WeightInfo::draw_slots(drawn_from)
+				} else {
+					T::WeightInfo::advance_round(1)
+				};
+				(info.phase_ends_at, touched)
 			}
 			RoundPhase::Reveal | RoundPhase::Buffer => {
 				let touched = T::WeightInfo::advance_round(info.commits.max(info.updates).max(1));
-				Self::slash_unrevealed(model, round);
+				Self::slash_unrevealed(model, round, &info);
 				if info.updates >= info.config.schedule.min_updates() {
 					(Self::start_aggregation(model, round, &mut info), touched)
 				} else {
@@ -319,8 +326,8 @@ impl<T: Config> Pallet<T> {
 	/// until [`Config::ReplayWindow`] more rounds have closed (this clears those of the round
 	/// that many rounds back).
 	///
-	/// A round holds at most [`Config::MaxUpdatesPerRound`] commitments and seen payloads (both
-	/// are inserted only below that bound) and at most [`Config::MaxValidators`] reported
+	/// A round holds at most [`Config::MaxCommitsPerRound`] commitments and
+	/// [`Config::MaxUpdatesPerRound`] seen payloads (each inserted only below its bound) and at most [`Config::MaxValidators`] reported
 	/// hashes (one per validator of its snapshot), so each removal completes in one call; a
 	/// removal that does not is a defensive failure.
 	pub(crate) fn clear_round_scratch(model: ModelId, round: RoundIndex) {
@@ -328,7 +335,7 @@ impl<T: Config> Pallet<T> {
 		let mut removals = alloc::vec![
 			(
 				"Commitments",
-				Commitments::<T>::clear_prefix((model, round), limit, None),
+				Commitments::<T>::clear_prefix((model, round), T::MaxCommitsPerRound::get(), None),
 			),
 			(
 				"HashStake",
@@ -336,6 +343,7 @@ impl<T: Config> Pallet<T> {
 			),
 		];
 		ReportCount::<T>::remove((model, round));
+		RevealCongestion::<T>::remove((model, round));
 		// Seen payloads stay for the replay check of the next `ReplayWindow` rounds.
 		if let Some(expired) = round.checked_sub(T::ReplayWindow::get()) {
 			removals.push((

@@ -6,24 +6,41 @@
 //! A round the owner interrupted by pausing the model ([`InterruptedRound`]) slashes nobody
 //! for not revealing.
 
-use crate::{pallet::*, BalanceOf, Fault, RoundPhase, LOG_TARGET};
+use crate::{pallet::*, BalanceOf, Fault, RoundInfoOf, RoundPhase, LOG_TARGET};
 use alloc::vec::Vec;
 use fedledger_primitives::{ModelId, RoundIndex};
 use frame_support::traits::{fungible::BalancedHold, Get, Imbalance, OnUnbalanced};
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Slashes every trainer that committed in `round` but has no update recorded, unless the
-	/// owner paused the model during the round.
-	pub(crate) fn slash_unrevealed(model: ModelId, round: RoundIndex) {
-		if InterruptedRound::<T>::get(model) == Some(round) {
-			return;
-		}
+	/// At the reveal deadline: every trainer whose (drawn) commitment in `round` has no
+	/// update recorded forfeits its deposit and is slashed — unless the owner paused the model
+	/// during the round, or the reveal window was congested (`congestion.rs`): then they are
+	/// excused and get their deposits back.
+	pub(crate) fn slash_unrevealed(model: ModelId, round: RoundIndex, info: &RoundInfoOf<T>) {
 		let faulty: Vec<T::AccountId> = Commitments::<T>::iter_key_prefix((model, round))
 			.filter(|who| !Updates::<T>::contains_key((model, round), who))
 			.collect();
+		if faulty.is_empty() {
+			return;
+		}
+		let deposit = Self::commit_deposit(info);
+		let excused = InterruptedRound::<T>::get(model) == Some(round)
+			|| Self::excusing_congestion(model, round, info).is_some_and(|congested| {
+				Self::deposit_event(Event::RevealsExcused {
+					model,
+					round,
+					congested,
+				});
+				true
+			});
 		for who in faulty {
-			Self::slash_trainer(model, round, &who, Fault::NotRevealed);
+			if excused {
+				Self::release_deposit(model, round, &who, deposit);
+			} else {
+				Self::forfeit_deposit(model, round, &who, deposit);
+				Self::slash_trainer(model, round, &who, Fault::NotRevealed);
+			}
 		}
 	}
 
@@ -108,7 +125,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Slashes up to `amount` of `who`'s held `reason` funds into [`Config::OnSlash`];
 	/// returns what was slashed (less than `amount` only if less is held).
-	fn slash_hold(
+	pub(crate) fn slash_hold(
 		reason: HoldReason,
 		who: &T::AccountId,
 		model: ModelId,

@@ -1,7 +1,10 @@
 //! Update intake: commitments and reveals (synchronous mode), submissions (buffered mode),
 //! and the checks every update passes before it is recorded.
 
-use crate::{pallet::*, PayloadOf, RoundInfoOf, RoundPhase, UpdateRecord, LOG_TARGET};
+use crate::{
+	pallet::*, schedule::REVEAL_OVERHEAD_BYTES, PayloadOf, RoundInfoOf, RoundPhase, UpdateRecord,
+	WeightInfo, LOG_TARGET,
+};
 use codec::Encode;
 use fedledger_primitives::{
 	model::Schedule,
@@ -20,6 +23,7 @@ impl<T: Config> Pallet<T> {
 		commitment: Digest,
 	) -> DispatchResult {
 		let mut info = Self::current_round_in(model, round, RoundPhase::Commit)?;
+		Self::ensure_not_just_opened(&info)?;
 		Self::ensure_not_retired(model)?;
 		Self::ensure_bonded(model, &who)?;
 		ensure!(
@@ -27,9 +31,10 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::AlreadyCommitted
 		);
 		ensure!(
-			info.commits < T::MaxUpdatesPerRound::get(),
+			info.commits < T::MaxCommitsPerRound::get(),
 			Error::<T>::RoundFull
 		);
+		Self::hold_deposit(&who, Self::commit_deposit(&info))?;
 		info.commits += 1;
 		Commitments::<T>::insert((model, round), &who, commitment);
 		Rounds::<T>::insert(model, round, info);
@@ -63,7 +68,20 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::CommitmentMismatch
 		);
 		let base_version = info.base_version;
-		Self::accept_update(model, round, info, who, &payload, num_samples, base_version)
+		let deposit = Self::commit_deposit(&info);
+		let weight = Self::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32));
+		Self::accept_update(
+			model,
+			round,
+			info,
+			who.clone(),
+			&payload,
+			num_samples,
+			base_version,
+		)?;
+		Self::note_update_usage(weight, payload.len() as u32 + REVEAL_OVERHEAD_BYTES);
+		Self::release_deposit(model, round, &who, deposit);
+		Ok(())
 	}
 
 	/// [`Pallet::submit_update`].
@@ -76,6 +94,7 @@ impl<T: Config> Pallet<T> {
 		num_samples: u32,
 	) -> DispatchResult {
 		let info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
+		Self::ensure_not_just_opened(&info)?;
 		Self::ensure_not_retired(model)?;
 		Self::ensure_bonded(model, &who)?;
 		ensure!(
@@ -93,7 +112,18 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::TooStale
 			);
 		}
-		Self::accept_update(model, round, info, who, &payload, num_samples, base_version)
+		let weight = Self::update_intake_weight(T::WeightInfo::submit_update(payload.len() as u32));
+		Self::accept_update(model, round, info, who, &payload, num_samples, base_version)?;
+		Self::note_update_usage(weight, payload.len() as u32 + REVEAL_OVERHEAD_BYTES);
+		Ok(())
+	}
+
+	/// No commitment or update is taken in the block that opened the round: a transaction
+	/// placed in the pool before the round existed would otherwise be first in line for it.
+	/// An honest worker learns of the round from that block and acts in a later one.
+	fn ensure_not_just_opened(info: &RoundInfoOf<T>) -> DispatchResult {
+		ensure!(Self::now() > info.opened_at, Error::<T>::RoundJustOpened);
+		Ok(())
 	}
 
 	/// Checks an update payload and records it (shared by reveal and submit); the update that

@@ -53,6 +53,8 @@ pub trait WeightInfo {
 	fn advance_round(n: u32, ) -> Weight;
 	fn prune_round() -> Weight;
 	fn remove_absent_validators(v: u32, ) -> Weight;
+	fn draw_slots(n: u32, ) -> Weight;
+	fn note_block_usage() -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -190,6 +192,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 3107).saturating_mul(v.into()))
 	}
+	fn draw_slots(n: u32, ) -> Weight {
+		Weight::from_parts(30_000_000, 3600)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
+	}
+	fn note_block_usage() -> Weight {
+		Weight::from_parts(10_000_000, 1500)
+			.saturating_add(T::DbWeight::get().reads(2))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
 	fn prune_round() -> Weight {
 		// Proof size measured: `18543`, estimated `166558`.
 		// Minimum execution time: 321_305_000 picoseconds.
@@ -299,6 +314,19 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(v.into())))
 			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 3107).saturating_mul(v.into()))
+	}
+	fn draw_slots(n: u32, ) -> Weight {
+		Weight::from_parts(30_000_000, 3600)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2700).saturating_mul(n.into()))
+	}
+	fn note_block_usage() -> Weight {
+		Weight::from_parts(10_000_000, 1500)
+			.saturating_add(ParityDbWeight::get().reads(2))
+			.saturating_add(ParityDbWeight::get().writes(2))
 	}
 	fn prune_round() -> Weight {
 		Weight::from_parts(351_464_000, 166558)

@@ -12,9 +12,12 @@ use frame_support::{
 	PalletId,
 };
 use frame_system::limits::{BlockLength, BlockWeights};
-use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
+use pallet_transaction_payment::{FungibleAdapter, Multiplier, TargetedFeeAdjustment};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{Bounded, One},
+	FixedPointNumber, Perbill, Perquintill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
@@ -109,8 +112,26 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
-	pub FeeMultiplier: Multiplier = Multiplier::one();
+	/// The fee multiplier aims at blocks a quarter full (of the normal class's capacity).
+	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
+	/// How fast it moves: each block at full normal capacity raises it by about 0.075 %
+	/// (`v · (1 − target)`), so an hour of full blocks (600) raises fees by about 57 %, and
+	/// stuffing a reveal window costs more every block it lasts.
+	pub AdjustmentVariable: Multiplier = Multiplier::saturating_from_rational(1, 1_000);
+	/// Fees never fall below the base fee.
+	pub MinimumMultiplier: Multiplier = Multiplier::one();
+	pub MaximumMultiplier: Multiplier = Bounded::max_value();
 }
+
+/// Fees rise under sustained full blocks and fall back (never below the base fee) when
+/// blocks are emptier than the target.
+pub type SlowAdjustingFeeUpdate<R> = TargetedFeeAdjustment<
+	R,
+	TargetBlockFullness,
+	AdjustmentVariable,
+	MinimumMultiplier,
+	MaximumMultiplier,
+>;
 
 impl pallet_transaction_payment::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -118,7 +139,7 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
 	type LengthToFee = IdentityFee<Balance>;
-	type FeeMultiplierUpdate = ConstFeeMultiplier<FeeMultiplier>;
+	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
 
@@ -160,6 +181,13 @@ parameter_types! {
 	/// Settled rounds in a row an FL validator may miss reporting in before it loses its
 	/// seat: one or two missed rounds are a restart or an upgrade, three are a seat not served.
 	pub const MaxMissedReports: u32 = 3;
+	/// Smallest commitment deposit (a round's is at least its reward per update slot):
+	/// forfeited, with the slash, by a drawn commitment that is not revealed.
+	pub const CommitDeposit: Balance = UNIT;
+	/// A block is congested when anything but recorded updates used 90 % of its weight or
+	/// length: more than ordinary transactions can (they are held to 75 %), so filling blocks
+	/// with them alone never excuses a missing reveal.
+	pub const CongestionThreshold: Perbill = Perbill::from_percent(90);
 	/// No new issuance: rewards come from the pools model owners and funders pay.
 	pub const EmissionPerRound: Balance = 0;
 }
@@ -195,6 +223,9 @@ impl pallet_gradient_commitments::Config for Runtime {
 	type UnbondingDelay = UnbondingDelay;
 	type MaxPayloadLen = ConstU32<MAX_PAYLOAD_LEN>;
 	type MaxUpdatesPerRound = ConstU32<64>;
+	type MaxCommitsPerRound = ConstU32<256>;
+	type CommitDeposit = CommitDeposit;
+	type CongestionThreshold = CongestionThreshold;
 	type MaxValidators = ConstU32<32>;
 	type MaxActiveModels = ConstU32<16>;
 	type MaxPhaseBlocks = MaxPhaseBlocks;

@@ -7,6 +7,7 @@ use super::*;
 /// `reporting` report one hash, and the round settles at its aggregate deadline (or when
 /// the last of the snapshot reports). Returns the round's final phase.
 fn round_reported_by(model: ModelId, reporting: &[AccountId]) -> RoundPhase {
+	past_opening(model);
 	let round = CurrentRound::<Test>::get(model).unwrap();
 	assert_eq!(phase(model, round), RoundPhase::Commit);
 	for (i, t) in TRAINERS.iter().enumerate() {

@@ -283,6 +283,7 @@ fn a_retired_models_rounds_are_all_pruned() {
 	new_test_ext().execute_with(|| {
 		let model = setup(1);
 		let round = finalize_round(model, true) + 1;
+		past_opening(model);
 		let p = payload(1, PARAMS);
 		assert_ok!(GradientCommitments::commit_update(
 			RuntimeOrigin::signed(TRAINERS[0]),

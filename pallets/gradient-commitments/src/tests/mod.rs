@@ -13,7 +13,9 @@ use pallet_model_registry::Versions;
 
 mod absence;
 mod bonds;
+mod congestion;
 mod hostile;
+mod lottery;
 mod reports;
 mod schedule;
 mod slashing;
@@ -32,7 +34,8 @@ fn indices(v: &[u32]) -> BoundedVec<u32, <Test as Config>::MaxUpdatesPerRound> {
 }
 
 /// A model with `min_updates`, its pool funded, every trainer bonded and three validators of
-/// stakes 1000, 1000 and 1000 registered; runs to block 2, where round 0 opens.
+/// stakes 1000, 1000 and 1000 registered; runs to block 3, the first that takes commitments
+/// for round 0 (which opens in block 2).
 fn setup(min_updates: u32) -> ModelId {
 	let model = register_model(config(min_updates), 10_000);
 	for t in TRAINERS {
@@ -48,8 +51,16 @@ fn setup(min_updates: u32) -> ModelId {
 			1_000
 		));
 	}
-	run_to_block(2);
+	run_to_block(3);
 	model
+}
+
+/// Moves past the block that opened `model`'s current round: it takes no commitments.
+fn past_opening(model: ModelId) {
+	let round = CurrentRound::<Test>::get(model).unwrap();
+	if Rounds::<Test>::get(model, round).unwrap().opened_at == System::block_number() {
+		run_to_block(System::block_number() + 1);
+	}
 }
 
 fn commit(model: ModelId, who: AccountId, seed: u32) {
@@ -99,6 +110,10 @@ fn held_trainer(who: AccountId) -> Balance {
 	Balances::balance_on_hold(&HoldReason::TrainerBond.into(), &who)
 }
 
+fn held_deposit(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::CommitDeposit.into(), &who)
+}
+
 /// Round 0 with trainers 10, 11, 12 revealed (in that order) and trainer 13 committed but
 /// silent; runs into the aggregate phase (block 8).
 fn round_in_aggregation() -> ModelId {
@@ -136,6 +151,7 @@ fn run_with_idle(n: u64, idle: bool) {
 /// Drives `model`'s current round to finalization with every trainer committing and
 /// revealing and three validators reporting one hash; returns the round.
 fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
+	past_opening(model);
 	let round = CurrentRound::<Test>::get(model).unwrap();
 	assert_eq!(phase(model, round), RoundPhase::Commit);
 	for (i, t) in TRAINERS.iter().enumerate() {

@@ -151,9 +151,22 @@ fn slashed_bonds_are_burnt_not_paid_into_the_models_pool() {
 			}
 			.into(),
 		);
+		// The drawn-but-unrevealed commitment's deposit (the round's reward per slot,
+		// 1000 / 16) is forfeited and burnt too.
+		let deposit = 1_000 / 16;
+		System::assert_has_event(
+			Event::DepositForfeited {
+				model,
+				round: 0,
+				trainer: TRAINERS[3],
+				amount: deposit,
+			}
+			.into(),
+		);
 		assert_eq!(held_trainer(TRAINERS[3]), 90);
+		assert_eq!(held_deposit(TRAINERS[3]), 0);
 		assert_eq!(Pools::<Test>::get(model), pool);
-		assert_eq!(Balances::total_issuance(), issuance - 10);
+		assert_eq!(Balances::total_issuance(), issuance - 10 - deposit);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
@@ -235,6 +248,7 @@ fn a_pause_interrupts_only_the_round_taking_updates() {
 		}
 		run_to_block(System::block_number() + 1);
 		// Round 1: a silent committer is slashed.
+		past_opening(model);
 		let round = CurrentRound::<Test>::get(model).unwrap();
 		assert_eq!(round, 1);
 		let p = payload(7, PARAMS);

@@ -109,7 +109,7 @@ fn reveal_checks_commitment_codec_shape_and_copies() {
 			Error::<Test>::ShapeMismatch
 		);
 		assert_ok!(reveal(model, 10, 0));
-		System::assert_last_event(
+		System::assert_has_event(
 			Event::UpdateRevealed {
 				model,
 				round: 0,
@@ -174,6 +174,19 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 		}
 		run_to_block(2);
 		assert_eq!(phase(model, 0), RoundPhase::Buffer);
+		// Nothing is taken in the block that opened the buffer.
+		assert_noop!(
+			GradientCommitments::submit_update(
+				RuntimeOrigin::signed(10),
+				model,
+				0,
+				0,
+				bounded(payload(0, PARAMS)),
+				10,
+			),
+			Error::<Test>::RoundJustOpened
+		);
+		run_to_block(3);
 		let submit = |who: AccountId, base: u32, seed: u32| {
 			GradientCommitments::submit_update(
 				RuntimeOrigin::signed(who),
@@ -223,7 +236,7 @@ fn stale_updates_are_refused() {
 			RuntimeOrigin::signed(20),
 			1_000
 		));
-		run_to_block(2);
+		run_to_block(3);
 		assert_ok!(GradientCommitments::submit_update(
 			RuntimeOrigin::signed(10),
 			model,
@@ -243,6 +256,7 @@ fn stale_updates_are_refused() {
 		));
 		run_to_block(System::block_number() + 1);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
+		past_opening(model);
 		// The model is at version 1 now; an update against version 0 is one version stale.
 		assert_noop!(
 			GradientCommitments::submit_update(
@@ -259,6 +273,7 @@ fn stale_updates_are_refused() {
 }
 
 fn commit_payload(model: ModelId, round: RoundIndex, who: AccountId, p: &[u8]) {
+	past_opening(model);
 	assert_ok!(GradientCommitments::commit_update(
 		RuntimeOrigin::signed(who),
 		model,

@@ -42,12 +42,16 @@ fn assert_fits(what: &str, weight: Weight, proof: usize) {
 	);
 }
 
-/// Round 0 of a fresh model in its commit phase (block 2) with every update slot committed,
+/// Round 0 of a fresh model in its commit phase (block 3) with every update slot committed,
 /// by funded trainers `1_100..`.
 fn committed_round() -> ModelId {
-	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
+	committed_round_of(<<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get())
+}
+
+/// Round 0 of a fresh model in its commit phase (block 3) with `slots` commitments.
+fn committed_round_of(slots: u32) -> ModelId {
 	let model = register_model(config(1), 10_000);
-	run_to_block(2);
+	run_to_block(3);
 	for i in 0..slots {
 		let t = funded(100 + i as u64);
 		assert_ok!(GradientCommitments::bond_trainer(
@@ -181,6 +185,25 @@ fn a_reveal_deadline_slashing_every_committer_fits_on_initializes_weight() {
 	assert_eq!(weight, Weight::zero());
 	assert_fits(
 		"on_initialize at a reveal deadline, all silent",
+		used,
+		proof,
+	);
+}
+
+#[test]
+fn a_commit_deadline_drawing_a_full_lottery_fits_on_initializes_weight() {
+	let commits = <<Test as Config>::MaxCommitsPerRound as Get<u32>>::get();
+	let (weight, used, proof) = measure(
+		|| {
+			committed_round_of(commits);
+			System::set_block_number(5);
+			(<Test as Config>::WeightInfo::draw_slots(commits), ())
+		},
+		|()| GradientCommitments::on_initialize(5),
+	);
+	assert!(used.all_gte(weight));
+	assert_fits(
+		"on_initialize at a commit deadline, full lottery",
 		used,
 		proof,
 	);
