@@ -134,6 +134,7 @@ pub type TxExtension = (
 	frame_system::CheckWeight<Runtime>,
 	pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
 	frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
+	pallet_gradient_commitments::PrioritizeFlCalls<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
 );
 
@@ -151,6 +152,7 @@ pub fn immortal_tx_extension(nonce: Nonce) -> TxExtension {
 		frame_system::CheckWeight::<Runtime>::new(),
 		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
 		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+		pallet_gradient_commitments::PrioritizeFlCalls::<Runtime>::new(),
 		frame_system::WeightReclaim::<Runtime>::new(),
 	)
 }
@@ -177,6 +179,7 @@ pub fn immortal_signed_payload(
 		(),
 		(),
 		None,
+		(),
 		(),
 	);
 	SignedPayload::from_raw(call, immortal_tx_extension(nonce), implicit)

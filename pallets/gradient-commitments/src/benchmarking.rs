@@ -618,6 +618,34 @@ mod benchmarks {
 		assert_eq!(CongestedBlocks::<T>::get(), before + 1);
 	}
 
+	/// [`PrioritizeFlCalls`]' check on its costliest call: a report to a round aggregating
+	/// with a full snapshot in which the caller sits last.
+	#[benchmark]
+	fn prioritize_fl_call() {
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		set_phase::<T>(model, round, RoundPhase::Aggregate);
+		let snapshot: Vec<(T::AccountId, BalanceOf<T>)> = (0..T::MaxValidators::get())
+			.map(|i| (account("validator", i, 0), T::MinValidatorBond::get()))
+			.collect();
+		let who = snapshot.last().expect("MaxValidators > 0").0.clone();
+		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		let call = Call::<T>::report_aggregate {
+			model,
+			round,
+			model_hash: [1u8; 32],
+			updates_root: UpdateSetRoot::<T>::get((model, round)),
+			accepted: BoundedVec::new(),
+			scores: BoundedVec::new(),
+		};
+		let boosted;
+		#[block]
+		{
+			boosted = Pallet::<T>::fl_call_in_phase(&who, &call);
+		}
+		assert!(boosted);
+	}
+
 	/// One step of `on_idle`'s pruning walk on the costliest round: closed, past the
 	/// retention window, with every update slot revealed and committed, every other
 	/// commitment of a full lottery unrevealed and holding its deposit, every seen payload,

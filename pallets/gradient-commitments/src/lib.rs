@@ -119,6 +119,8 @@
 //! - `lottery.rs` — the draw of update slots among a round's commitments;
 //! - `deposits.rs` — commitment deposits (held, returned, forfeited);
 //! - `congestion.rs` — congested blocks, and reveal windows that excuse non-revealers;
+//! - `priority.rs` — [`PrioritizeFlCalls`], the transaction extension that puts FL calls in
+//!   their phase first in the pool;
 //! - `reports.rs` — validator reports, settlement (quorum) and finalization;
 //! - `absence.rs` — validators that did not report, and their removal;
 //! - `slashing.rs` — slashing of provable faults (to [`Config::OnSlash`]) and interrupted rounds;
@@ -131,6 +133,7 @@
 extern crate alloc;
 
 pub use pallet::*;
+pub use priority::{PrioritizeFlCalls, FL_PHASE_PRIORITY};
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -144,6 +147,7 @@ mod invariants;
 mod lottery;
 #[cfg(test)]
 mod mock;
+mod priority;
 mod pruning;
 mod reports;
 mod schedule;

@@ -55,6 +55,7 @@ pub trait WeightInfo {
 	fn remove_absent_validators(v: u32, ) -> Weight;
 	fn draw_slots(n: u32, ) -> Weight;
 	fn note_block_usage() -> Weight;
+	fn prioritize_fl_call() -> Weight;
 }
 
 /// Measured weights, with storage priced by the runtime's `DbWeight`.
@@ -205,6 +206,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
 	}
+	fn prioritize_fl_call() -> Weight {
+		Weight::from_parts(15_000_000, 3600)
+			.saturating_add(T::DbWeight::get().reads(4))
+	}
 	fn prune_round() -> Weight {
 		// Proof size measured: `18543`, estimated `166558`.
 		// Minimum execution time: 321_305_000 picoseconds.
@@ -327,6 +332,10 @@ impl WeightInfo for () {
 		Weight::from_parts(10_000_000, 1500)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(2))
+	}
+	fn prioritize_fl_call() -> Weight {
+		Weight::from_parts(15_000_000, 3600)
+			.saturating_add(ParityDbWeight::get().reads(4))
 	}
 	fn prune_round() -> Weight {
 		Weight::from_parts(351_464_000, 166558)

@@ -1,0 +1,144 @@
+//! FL calls in their phase against ordinary transactions, in the real runtime (issue #12,
+//! item 3): block space, pool priority, and fees under sustained full blocks.
+//!
+//! `cargo test --release -p fedledger-runtime --test priority -- --nocapture` prints the
+//! priorities and the fee multiplier's path.
+
+use fedledger_primitives::{model::TrainingConfig, tensor_codec};
+use fedledger_runtime::{
+	configs::RuntimeBlockWeights, AccountId, BuildStorage, GradientCommitments, ModelRegistry,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, System, TransactionPayment,
+	TxExtension, UNIT,
+};
+use frame_support::{
+	assert_ok,
+	dispatch::{DispatchClass, GetDispatchInfo},
+	traits::{OnFinalize, OnInitialize},
+};
+use pallet_transaction_payment::Multiplier;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+	traits::DispatchTransaction,
+	transaction_validity::{TransactionPriority, TransactionSource},
+	FixedPointNumber,
+};
+
+fn account(k: Sr25519Keyring) -> AccountId {
+	k.to_account_id()
+}
+
+fn ext() -> sp_io::TestExternalities {
+	let genesis = RuntimeGenesisConfig {
+		balances: pallet_balances::GenesisConfig {
+			balances: Sr25519Keyring::iter()
+				.map(|k| (k.to_account_id(), 1_000_000 * UNIT))
+				.collect(),
+			..Default::default()
+		},
+		..Default::default()
+	};
+	let mut ext: sp_io::TestExternalities = genesis.build_storage().unwrap().into();
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+fn run_to(n: u32) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		<fedledger_runtime::AllPalletsWithSystem as OnInitialize<u32>>::on_initialize(next);
+	}
+}
+
+/// The pool priority the runtime's transaction extensions give `call` from `who` with `tip`.
+fn priority(who: &AccountId, call: RuntimeCall, tip: u128) -> TransactionPriority {
+	let mut extension: TxExtension = fedledger_runtime::immortal_tx_extension(0);
+	extension.7 = pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(tip);
+	let info = call.get_dispatch_info();
+	let (valid, _, _) = extension
+		.validate_only(
+			RuntimeOrigin::signed(who.clone()),
+			&call,
+			&info,
+			200,
+			TransactionSource::External,
+			0,
+		)
+		.expect("valid transaction");
+	valid.priority
+}
+
+#[test]
+fn a_commitment_in_its_phase_outranks_a_heavily_tipped_transfer() {
+	ext().execute_with(|| {
+		let owner = account(Sr25519Keyring::Alice);
+		let trainer = account(Sr25519Keyring::Bob);
+		let spammer = account(Sr25519Keyring::Charlie);
+		let weights = tensor_codec::encode_zeros(7850).unwrap();
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(owner),
+			TrainingConfig::example(784, 10, 1, 100 * UNIT),
+			weights.try_into().unwrap(),
+			None
+		));
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(trainer.clone()),
+			0,
+			50 * UNIT
+		));
+		run_to(3);
+		let commit =
+			RuntimeCall::GradientCommitments(pallet_gradient_commitments::Call::commit_update {
+				model: 0,
+				round: 0,
+				commitment: [1; 32],
+			});
+		assert_eq!(commit.get_dispatch_info().class, DispatchClass::Operational);
+		let transfer = RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+			dest: account(Sr25519Keyring::Dave).into(),
+			value: UNIT,
+		});
+		let fl = priority(&trainer, commit.clone(), 0);
+		let tipped = priority(&spammer, transfer, 10 * UNIT);
+		// The same commitment from an account that cannot make it is not put first.
+		let junk = priority(&spammer, commit, 0);
+		println!("commitment in phase, no tip: {fl}");
+		println!("transfer tipping 10 UNIT:     {tipped}");
+		println!("commitment from an unbonded account: {junk}");
+		assert!(fl > tipped);
+		assert!(junk < tipped);
+	});
+}
+
+#[test]
+fn fees_rise_under_sustained_full_blocks_and_fall_back_to_the_base() {
+	ext().execute_with(|| {
+		let normal = RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_total
+			.expect("the normal class is bounded");
+		let mut path = Vec::new();
+		for block in 1..=200u32 {
+			// The first 100 blocks full of ordinary transactions, the next 100 empty.
+			let used = if block <= 100 {
+				normal
+			} else {
+				Default::default()
+			};
+			System::set_block_consumed_resources(used, 0);
+			<TransactionPayment as OnFinalize<u32>>::on_finalize(block);
+			path.push(pallet_transaction_payment::NextFeeMultiplier::<Runtime>::get());
+		}
+		let after_full = path[99];
+		let after_empty = path[199];
+		println!(
+			"fee multiplier: 1 → {} after 100 full blocks → {} after 100 empty ones",
+			after_full.to_float(),
+			after_empty.to_float()
+		);
+		assert!(after_full > Multiplier::saturating_from_rational(107, 100));
+		assert!(path.windows(2).take(99).all(|w| w[1] > w[0]));
+		assert!(after_empty < after_full);
+		assert!(after_empty >= Multiplier::from_u32(1));
+	});
+}
