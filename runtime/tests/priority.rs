@@ -6,14 +6,13 @@
 
 use fedledger_primitives::{model::TrainingConfig, tensor_codec};
 use fedledger_runtime::{
-	configs::RuntimeBlockWeights, AccountId, BuildStorage, GradientCommitments, ModelRegistry,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, RuntimeOrigin, System, TransactionPayment,
-	TxExtension, UNIT,
+	configs::RuntimeBlockWeights, AccountId, GradientCommitments, ModelRegistry, Runtime,
+	RuntimeCall, RuntimeOrigin, System, TransactionPayment, TxExtension, UNIT,
 };
 use frame_support::{
 	assert_ok,
 	dispatch::{DispatchClass, GetDispatchInfo},
-	traits::{OnFinalize, OnInitialize},
+	traits::OnFinalize,
 };
 use pallet_transaction_payment::Multiplier;
 use sp_keyring::Sr25519Keyring;
@@ -23,32 +22,8 @@ use sp_runtime::{
 	FixedPointNumber,
 };
 
-fn account(k: Sr25519Keyring) -> AccountId {
-	k.to_account_id()
-}
-
-fn ext() -> sp_io::TestExternalities {
-	let genesis = RuntimeGenesisConfig {
-		balances: pallet_balances::GenesisConfig {
-			balances: Sr25519Keyring::iter()
-				.map(|k| (k.to_account_id(), 1_000_000 * UNIT))
-				.collect(),
-			..Default::default()
-		},
-		..Default::default()
-	};
-	let mut ext: sp_io::TestExternalities = genesis.build_storage().unwrap().into();
-	ext.execute_with(|| System::set_block_number(1));
-	ext
-}
-
-fn run_to(n: u32) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		<fedledger_runtime::AllPalletsWithSystem as OnInitialize<u32>>::on_initialize(next);
-	}
-}
+mod common;
+use common::{account, ext, run_to};
 
 /// The pool priority the runtime's transaction extensions give `call` from `who` with `tip`.
 fn priority(who: &AccountId, call: RuntimeCall, tip: u128) -> TransactionPriority {

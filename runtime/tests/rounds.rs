@@ -5,46 +5,17 @@
 use codec::Encode;
 use fedledger_primitives::{model::TrainingConfig, tensor_codec, Digest};
 use fedledger_runtime::{
-	AccountId, Balance, Balances, BuildStorage, ContributionRewards, GradientCommitments,
-	ModelRegistry, Runtime, RuntimeGenesisConfig, RuntimeOrigin, System, UNIT,
+	AccountId, Balance, Balances, ContributionRewards, GradientCommitments, ModelRegistry, Runtime,
+	RuntimeOrigin, System, UNIT,
 };
-use frame_support::{
-	assert_noop, assert_ok,
-	traits::{fungible::Inspect, OnInitialize},
-	BoundedVec,
-};
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect, BoundedVec};
 use pallet_gradient_commitments::{RoundPhase, Rounds};
 use sp_keyring::Sr25519Keyring;
 
+mod common;
+use common::{account, ext, run_to};
+
 const PARAMS: usize = 7850;
-
-fn account(k: Sr25519Keyring) -> AccountId {
-	k.to_account_id()
-}
-
-fn ext() -> sp_io::TestExternalities {
-	let genesis = RuntimeGenesisConfig {
-		balances: pallet_balances::GenesisConfig {
-			balances: Sr25519Keyring::iter()
-				.map(|k| (k.to_account_id(), 1_000_000 * UNIT))
-				.collect(),
-			..Default::default()
-		},
-		..Default::default()
-	};
-	let mut ext: sp_io::TestExternalities = genesis.build_storage().unwrap().into();
-	ext.execute_with(|| System::set_block_number(1));
-	ext
-}
-
-/// Advances to block `n`, running every pallet's `on_initialize` like the executive.
-fn run_to(n: u32) {
-	while System::block_number() < n {
-		let next = System::block_number() + 1;
-		System::set_block_number(next);
-		<fedledger_runtime::AllPalletsWithSystem as OnInitialize<u32>>::on_initialize(next);
-	}
-}
 
 fn payload(seed: u32) -> Vec<u8> {
 	let values: Vec<f32> = (0..PARAMS)

@@ -274,14 +274,25 @@ mod benchmarks {
 		assert!(!ValidatorBonds::<T>::contains_key(&who));
 	}
 
+	/// A full lottery: the caller, bonded more than every committer, evicts the
+	/// smallest-bonded after reading every committer's bond.
 	#[benchmark]
 	fn commit_update() {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let round = open_round::<T>(model);
-		let who = bonded_trainer::<T>(model, 0);
+		let full = T::MaxCommitsPerRound::get();
+		for i in 0..full {
+			let entrant = bonded_trainer::<T>(model, i);
+			Pallet::<T>::commit_update(RawOrigin::Signed(entrant).into(), model, round, [7u8; 32])
+				.unwrap();
+		}
+		let who = bonded_trainer::<T>(model, full);
+		Pallet::<T>::bond_trainer(RawOrigin::Signed(who.clone()).into(), model, 1u32.into())
+			.expect("funded");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), model, round, [1u8; 32]);
 		assert!(Commitments::<T>::contains_key((model, round), &who));
+		assert_eq!(Rounds::<T>::get(model, round).unwrap().commits, full);
 	}
 
 	/// `l`: payload length in bytes. The round already holds all but one of its updates.

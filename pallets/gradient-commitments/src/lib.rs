@@ -634,6 +634,15 @@ pub mod pallet {
 			committed: u32,
 			drawn: u32,
 		},
+		/// The round's lottery was full and `by`, bonded more than `trainer` (the smallest bond
+		/// among its committers), took its place: `trainer`'s commitment is returned with its
+		/// deposit, unslashed.
+		CommitmentEvicted {
+			model: ModelId,
+			round: RoundIndex,
+			trainer: T::AccountId,
+			by: T::AccountId,
+		},
 		/// The trainer's commitment was not drawn: it may not reveal in this round, is not
 		/// slashed, and its deposit is returned.
 		CommitmentNotDrawn {
@@ -695,7 +704,8 @@ pub mod pallet {
 		/// The caller already committed in this round.
 		AlreadyCommitted,
 		/// The round has taken its maximum number of updates ([`Config::MaxUpdatesPerRound`]),
-		/// or of commitments ([`Config::MaxCommitsPerRound`]).
+		/// or of commitments ([`Config::MaxCommitsPerRound`]) and the caller's bond does not
+		/// exceed the smallest committer's.
 		RoundFull,
 		/// The caller did not commit in this round, or its commitment was not drawn.
 		NotCommitted,
@@ -1081,14 +1091,16 @@ pub mod pallet {
 		///   has no usable bond for `model`;
 		/// - [`Error::RoundJustOpened`]: the round opened in this block;
 		/// - [`Error::AlreadyCommitted`]: the caller already committed in this round;
-		/// - [`Error::RoundFull`]: the round has [`Config::MaxCommitsPerRound`] commitments;
+		/// - [`Error::RoundFull`]: the round has [`Config::MaxCommitsPerRound`] commitments and
+		///   the caller's bond does not exceed the smallest committer's (a larger bond takes
+		///   that committer's place: [`Event::CommitmentEvicted`]);
 		/// - [`Error::InsufficientBalance`]: the caller cannot hold the deposit.
 		///
 		/// ## Events
 		///
 		/// [`Event::UpdateCommitted`].
 		#[pallet::call_index(6)]
-		#[pallet::weight((T::WeightInfo::commit_update(), DispatchClass::Operational))]
+		#[pallet::weight((Pallet::<T>::commit_update_weight(), DispatchClass::Operational))]
 		pub fn commit_update(
 			origin: OriginFor<T>,
 			model: ModelId,

@@ -8,6 +8,12 @@
 //! `blake2_256(seed ‖ account)` and the lowest tickets win. Arrival order plays no part, so
 //! a trainer's chance is `slots / commitments`, whoever commits first.
 //!
+//! The entries are bounded, so that the draw fits a block. A full lottery takes a new
+//! commitment only from a trainer bonded more than the smallest-bonded committer, whose
+//! commitment it replaces ([`Event::CommitmentEvicted`]; the deposit is returned): a swarm
+//! that fills the entries at the minimum bond keeps out no trainer that bonds more, and keeping
+//! everyone out costs the bound times the largest honest bond, held.
+//!
 //! The seed is `blake2_256("fedledger/slot-draw" ‖ model ‖ round ‖ parent hash)`, drawn in
 //! the first block after the commit window, whose parent is the last block that took
 //! commitments. No committer knows it when committing: grinding salts or choosing which of
@@ -23,6 +29,7 @@ use alloc::vec::Vec;
 use fedledger_primitives::{ModelId, RoundIndex};
 use frame_support::pallet_prelude::*;
 use sp_runtime::traits::Hash;
+use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {
 	/// At `round`'s commit deadline: if it has more commitments than slots, keeps the
@@ -60,6 +67,38 @@ impl<T: Config> Pallet<T> {
 			drawn: info.commits,
 		});
 		committed
+	}
+
+	/// A full lottery: makes room for `who` by returning the commitment of the smallest-bonded
+	/// committer, if `who`'s bond for `model` exceeds it; `RoundFull` otherwise. Among equal
+	/// smallest bonds, the first in storage order goes.
+	pub(crate) fn evict_smallest_entry(
+		model: ModelId,
+		round: RoundIndex,
+		info: &mut RoundInfoOf<T>,
+		who: &T::AccountId,
+	) -> DispatchResult {
+		let bond_of = |account: &T::AccountId| {
+			TrainerBonds::<T>::get(model, account).map_or_else(Zero::zero, |b| b.amount)
+		};
+		let (smallest, smallest_bond) = Commitments::<T>::iter_key_prefix((model, round))
+			.map(|account| {
+				let bond = bond_of(&account);
+				(account, bond)
+			})
+			.reduce(|best, next| if next.1 < best.1 { next } else { best })
+			.ok_or(Error::<T>::RoundFull)?;
+		ensure!(bond_of(who) > smallest_bond, Error::<T>::RoundFull);
+		Commitments::<T>::remove((model, round), &smallest);
+		Self::release_deposit(model, round, &smallest, Self::commit_deposit(info));
+		info.commits = info.commits.saturating_sub(1);
+		Self::deposit_event(Event::CommitmentEvicted {
+			model,
+			round,
+			trainer: smallest,
+			by: who.clone(),
+		});
+		Ok(())
 	}
 
 	/// The draw's seed (see the module docs). Called in the block after the commit window.

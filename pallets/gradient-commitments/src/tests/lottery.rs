@@ -121,7 +121,7 @@ fn the_draw_is_deterministic() {
 }
 
 /// Commitments are taken up to `MaxCommitsPerRound`, not just the slots; past it the round
-/// is full and the refused commitment holds nothing.
+/// is full for an equal bond, and the refused commitment holds nothing.
 #[test]
 fn commitments_are_taken_up_to_the_lottery_bound() {
 	new_test_ext().execute_with(|| {
@@ -243,6 +243,49 @@ fn an_interrupted_or_abandoned_round_returns_the_deposits() {
 		run_with_idle(System::block_number() + 2, true);
 		assert!(!Rounds::<Test>::contains_key(other, round));
 		assert_eq!(held_deposit(TRAINERS[2]), 0);
+		assert_ok!(GradientCommitments::do_try_state());
+	});
+}
+
+/// Locking trainers out by filling the lottery at the minimum bond: a trainer bonded more
+/// takes the smallest-bonded committer's place; an equal bond does not.
+#[test]
+fn a_full_lottery_takes_a_larger_bond_in_place_of_the_smallest() {
+	new_test_ext().execute_with(|| {
+		let model = setup(1);
+		let bound = <<Test as Config>::MaxCommitsPerRound as Get<u32>>::get() as u64;
+		let swarm: Vec<AccountId> = (0..bound).map(|i| bonded(model, 200 + i)).collect();
+		for who in &swarm {
+			assert_ok!(commit_as(model, *who));
+		}
+		let equal = bonded(model, 400);
+		assert_noop!(commit_as(model, equal), Error::<Test>::RoundFull);
+		let honest = bonded(model, 401);
+		assert_ok!(GradientCommitments::bond_trainer(
+			RuntimeOrigin::signed(honest),
+			model,
+			1
+		));
+		assert_ok!(commit_as(model, honest));
+		assert!(Commitments::<Test>::contains_key((model, 0), honest));
+		let evicted: Vec<AccountId> = swarm
+			.iter()
+			.copied()
+			.filter(|w| !Commitments::<Test>::contains_key((model, 0), w))
+			.collect();
+		assert_eq!(evicted.len(), 1);
+		System::assert_has_event(
+			Event::CommitmentEvicted {
+				model,
+				round: 0,
+				trainer: evicted[0],
+				by: honest,
+			}
+			.into(),
+		);
+		assert_eq!(held_deposit(evicted[0]), 0);
+		assert_eq!(held_trainer(evicted[0]), 100);
+		assert_eq!(Rounds::<Test>::get(model, 0).unwrap().commits, bound as u32);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
