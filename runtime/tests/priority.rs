@@ -117,3 +117,25 @@ fn fees_rise_under_sustained_full_blocks_and_fall_back_to_the_base() {
 		assert!(after_empty >= Multiplier::from_u32(1));
 	});
 }
+
+/// Filling a block's ordinary share with a remark: bytes are priced, so stuffing a reveal
+/// window costs UNITs per block (it cost 0.000004 UNIT of length fee when a byte cost one
+/// planck).
+#[test]
+fn stuffing_a_block_costs_what_its_bytes_are_worth() {
+	ext().execute_with(|| {
+		let length = *fedledger_runtime::configs::RuntimeBlockLength::get()
+			.max
+			.get(DispatchClass::Normal) as usize;
+		let remark = RuntimeCall::System(frame_system::Call::remark {
+			remark: vec![0u8; length - 200],
+		});
+		let info = remark.get_dispatch_info();
+		let fee = TransactionPayment::compute_fee(length as u32, &info, 0);
+		println!(
+			"a remark filling the normal class ({length} B) pays {:.3} UNIT",
+			fee as f64 / UNIT as f64
+		);
+		assert!(fee >= 3 * UNIT);
+	});
+}

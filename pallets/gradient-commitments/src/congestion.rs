@@ -5,7 +5,7 @@
 //! that. FL calls are dispatched in the operational class, so ordinary transactions cannot
 //! take the block space and pool priority they need (the runtime); fees rise under sustained
 //! full blocks (the runtime's targeted fee adjustment); and, here, a reveal window whose
-//! blocks were congested slashes nobody.
+//! blocks were congested is extended, and slashes nobody if it stays congested.
 //!
 //! A block is **congested** when what it spent on anything but recorded updates (reveals and
 //! buffered submissions, noted by [`Pallet::note_update_usage`]) reaches
@@ -16,17 +16,23 @@
 //!
 //! The window's **slack** is its length minus the blocks its drawn commitments' reveals need
 //! at the normal class's capacity ([`Pallet::blocks_to_carry`], which `check_schedule` made
-//! sure fit the window). More congested blocks than that, and a missing reveal may be the
-//! congestion's doing: committers that did not reveal are excused — not slashed, deposits
-//! returned ([`Event::RevealsExcused`]).
+//! sure fit the window). At the deadline, more congested blocks than that, and a missing reveal
+//! may be the congestion's doing: the window is **extended** by the difference
+//! ([`Event::RevealExtended`]), up to [`Config::MaxPhaseBlocks`] blocks in all, and checked
+//! again at its new end. Only a window still that congested at the longest phase **excuses**
+//! the committers that did not reveal — not slashed, deposits returned
+//! ([`Event::RevealsExcused`]).
 //!
-//! A committer could buy its own excuse by congesting more than the slack's blocks itself;
-//! that costs it the fees of that many blocks filled past the threshold, at the multiplier
-//! the fee adjustment raises block after block, against a slash and deposit it saves.
+//! So a committer that wants its own silence excused must congest every block up to the
+//! longest phase (an hour on the runtime), past the 75 % ordinary transactions are held to,
+//! paying the fees of each; and an honest trainer whose reveal was crowded out gets more
+//! blocks to reveal in rather than a pass.
 
 use crate::{pallet::*, tensor_codec, RoundInfoOf};
-use fedledger_primitives::{model::Schedule, ModelId, RoundIndex};
+use fedledger_primitives::{ModelId, RoundIndex};
 use frame_support::{dispatch::DispatchClass, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::{SaturatedConversion, Saturating};
 
 impl<T: Config> Pallet<T> {
 	/// Notes that the current block spent `weight` and `bytes` on a recorded update.
@@ -65,25 +71,62 @@ impl<T: Config> Pallet<T> {
 
 	/// The round's reveal window opens now.
 	pub(crate) fn open_reveal_window(model: ModelId, round: RoundIndex) {
-		RevealCongestion::<T>::insert((model, round), CongestedBlocks::<T>::get());
+		RevealCongestion::<T>::insert((model, round), (Self::now(), CongestedBlocks::<T>::get()));
 	}
 
-	/// At the reveal deadline: the reveal window's congested blocks, if they exceed its slack
-	/// (see the module docs); `None` if the window was not congested that much.
+	/// At a reveal deadline `now`: the window's congested blocks and by how many they exceed
+	/// its slack (see the module docs), if they do; with the window's first block.
+	fn congestion_past_slack(
+		model: ModelId,
+		round: RoundIndex,
+		info: &RoundInfoOf<T>,
+		now: BlockNumberFor<T>,
+	) -> Option<(u32, u64, BlockNumberFor<T>)> {
+		let (start, at_start) = RevealCongestion::<T>::get((model, round))?;
+		let congested = CongestedBlocks::<T>::get().saturating_sub(at_start);
+		let length: u64 = now.saturating_sub(start).saturated_into();
+		let payload_len = tensor_codec::HEADER_LEN as u64 + 4 * u64::from(info.parameter_count);
+		// A payload no block can carry leaves no slack at all.
+		let needed = Self::blocks_to_carry(info.commits, payload_len).unwrap_or(u64::MAX);
+		let slack = length.saturating_sub(needed);
+		let excess = u64::from(congested).checked_sub(slack).filter(|e| *e > 0)?;
+		Some((congested, excess, start))
+	}
+
+	/// At a reveal deadline `now`: extends a window congested past its slack by the excess,
+	/// within [`Config::MaxPhaseBlocks`] of its start; returns the new deadline, or `None` if
+	/// the window closes now.
+	pub(crate) fn extend_congested_reveal(
+		model: ModelId,
+		round: RoundIndex,
+		info: &mut RoundInfoOf<T>,
+		now: BlockNumberFor<T>,
+	) -> Option<BlockNumberFor<T>> {
+		let (congested, excess, start) = Self::congestion_past_slack(model, round, info, now)?;
+		let longest = start.saturating_add(T::MaxPhaseBlocks::get().into());
+		if now >= longest {
+			return None;
+		}
+		let wanted = now.saturating_add(excess.saturated_into());
+		let phase_ends_at = wanted.min(longest);
+		info.phase_ends_at = phase_ends_at;
+		Self::deposit_event(Event::RevealExtended {
+			model,
+			round,
+			congested,
+			phase_ends_at,
+		});
+		Some(phase_ends_at)
+	}
+
+	/// When a reveal window closes: its congested blocks if they still exceed its slack (it
+	/// reached the longest phase that way), which excuses the committers that did not reveal.
 	pub(crate) fn excusing_congestion(
 		model: ModelId,
 		round: RoundIndex,
 		info: &RoundInfoOf<T>,
 	) -> Option<u32> {
-		let Schedule::Sync { reveal_blocks, .. } = info.config.schedule else {
-			return None;
-		};
-		let congested =
-			CongestedBlocks::<T>::get().saturating_sub(RevealCongestion::<T>::get((model, round)));
-		let payload_len = tensor_codec::HEADER_LEN as u64 + 4 * u64::from(info.parameter_count);
-		// A payload no block can carry leaves no slack at all.
-		let needed = Self::blocks_to_carry(info.commits, payload_len).unwrap_or(u64::MAX);
-		let slack = u64::from(reveal_blocks).saturating_sub(needed);
-		(u64::from(congested) > slack).then_some(congested)
+		Self::congestion_past_slack(model, round, info, Self::now())
+			.map(|(congested, ..)| congested)
 	}
 }

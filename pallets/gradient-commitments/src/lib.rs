@@ -282,8 +282,9 @@ pub mod pallet {
 		type CommitDeposit: Get<BalanceOf<Self>>;
 
 		/// Share of a block's weight or length that, used by anything but recorded updates,
-		/// makes the block congested (see `congestion.rs`). A committer that did not reveal in
-		/// a reveal window with more congested blocks than the window's slack is not slashed.
+		/// makes the block congested (see `congestion.rs`). A reveal window with more congested
+		/// blocks than its slack is extended; one still that congested at
+		/// [`Config::MaxPhaseBlocks`] slashes nobody.
 		#[pallet::constant]
 		type CongestionThreshold: Get<Perbill>;
 
@@ -450,10 +451,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type BlockUpdateUsage<T: Config> = StorageValue<_, (Weight, u32), ValueQuery>;
 
-	/// [`CongestedBlocks`] when each round's reveal window opened. Cleared when the round
-	/// closes.
+	/// When each round's reveal window opened, and [`CongestedBlocks`] then. Cleared when
+	/// the round closes.
 	#[pallet::storage]
-	pub type RevealCongestion<T: Config> = StorageMap<_, Twox64Concat, RoundKey, u32, ValueQuery>;
+	pub type RevealCongestion<T: Config> =
+		StorageMap<_, Twox64Concat, RoundKey, (BlockNumberFor<T>, u32)>;
 
 	/// The round that was in flight when the model's owner last paused it. Nobody is slashed
 	/// for not revealing in it: the owner, not the trainers, interrupted it (and could
@@ -658,8 +660,17 @@ pub mod pallet {
 			trainer: T::AccountId,
 			amount: BalanceOf<T>,
 		},
-		/// `congested` of the reveal window's blocks were congested, more than its slack:
-		/// committers that did not reveal are not slashed and get their deposits back.
+		/// `congested` of the reveal window's blocks were congested, more than its slack: the
+		/// window is extended to `phase_ends_at` (at most [`Config::MaxPhaseBlocks`] in all).
+		RevealExtended {
+			model: ModelId,
+			round: RoundIndex,
+			congested: u32,
+			phase_ends_at: BlockNumberFor<T>,
+		},
+		/// The reveal window reached [`Config::MaxPhaseBlocks`] with more congested blocks
+		/// (`congested`) than its slack: committers that did not reveal are not slashed and get
+		/// their deposits back.
 		RevealsExcused {
 			model: ModelId,
 			round: RoundIndex,

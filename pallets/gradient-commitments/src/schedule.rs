@@ -195,6 +195,14 @@ impl<T: Config> Pallet<T> {
 			}
 			RoundPhase::Reveal | RoundPhase::Buffer => {
 				let touched = T::WeightInfo::advance_round(info.commits.max(info.updates).max(1));
+				// A reveal window congested past its slack gets more blocks first.
+				if info.phase == RoundPhase::Reveal {
+					if let Some(until) = Self::extend_congested_reveal(model, round, &mut info, now)
+					{
+						Rounds::<T>::insert(model, round, info);
+						return (Some(until), touched);
+					}
+				}
 				Self::slash_unrevealed(model, round, &info);
 				if info.updates >= info.config.schedule.min_updates() {
 					(Self::start_aggregation(model, round, &mut info), touched)

@@ -7,7 +7,7 @@ use frame_support::{
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, ConstU8, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
-		IdentityFee, Weight,
+		ConstantMultiplier, IdentityFee, Weight,
 	},
 	PalletId,
 };
@@ -24,7 +24,7 @@ use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, ContributionRewards,
 	GradientCommitments, Hash, ModelRegistry, Nonce, PalletInfo, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System,
-	EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
+	EXISTENTIAL_DEPOSIT, MICRO_UNIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
 };
 
 /// Share of block weight and length available to normal (non-operational) extrinsics.
@@ -112,6 +112,8 @@ impl pallet_balances::Config for Runtime {
 }
 
 parameter_types! {
+	/// The length fee per byte.
+	pub const TransactionByteFee: Balance = MICRO_UNIT;
 	/// The fee multiplier aims at blocks a quarter full (of the normal class's capacity).
 	pub const TargetBlockFullness: Perquintill = Perquintill::from_percent(25);
 	/// How fast it moves: each block at full normal capacity raises it by about 0.075 %
@@ -138,7 +140,9 @@ impl pallet_transaction_payment::Config for Runtime {
 	type OnChargeTransaction = FungibleAdapter<Balances, ()>;
 	type OperationalFeeMultiplier = ConstU8<5>;
 	type WeightToFee = IdentityFee<Balance>;
-	type LengthToFee = IdentityFee<Balance>;
+	// Block space is what a reveal window is censored with, so bytes are priced: a full block
+	// (5 MiB) costs about 5 UNIT, the demo's reveal 0.03 UNIT, the largest one 0.5 UNIT.
+	type LengthToFee = ConstantMultiplier<Balance, TransactionByteFee>;
 	type FeeMultiplierUpdate = SlowAdjustingFeeUpdate<Self>;
 	type WeightInfo = pallet_transaction_payment::weights::SubstrateWeight<Runtime>;
 }
