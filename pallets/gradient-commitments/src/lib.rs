@@ -10,8 +10,12 @@
 //! next round on. In **synchronous** mode a round goes through:
 //!
 //! 1. **Commit** — a trainer bonded for the model submits `commit_update` with
-//!    `sha3_256(payload ‖ salt ‖ account)`. Nobody has seen any update yet, so nobody can copy
-//!    one.
+//!    `sha3_256(payload ‖ salt ‖ account)`, from the block after the one that opened the round,
+//!    and holds the round's deposit. Nobody has seen any update yet, so nobody can copy one.
+//!    A round takes up to [`Config::MaxCommitsPerRound`] commitments for its
+//!    [`Config::MaxUpdatesPerRound`] slots; if more trainers commit than there are slots, the
+//!    slots are drawn by lottery at the commit deadline (`lottery.rs`), so arriving first buys
+//!    nothing.
 //! 2. **Reveal** — `reveal_update` carries the payload (canonical tensor codec) and the salt.
 //!    The runtime checks the commitment, the codec, the shape (the model's parameter count),
 //!    that every value is finite and that the payload is not a copy of one already revealed in
@@ -63,6 +67,12 @@
 //! - a validator report whose hash contradicts the finalized hash
 //!   ([`Fault::ContradictingReport`]).
 //!
+//! A drawn commitment left unrevealed also forfeits its deposit (`deposits.rs`). A reveal
+//! window congested past its slack is extended, and one still congested at
+//! [`Config::MaxPhaseBlocks`] slashes nobody (`congestion.rs`). FL calls are dispatched in the
+//! operational class, and the runtime's [`PrioritizeFlCalls`] extension puts them first in the
+//! pool in their phase (`priority.rs`).
+//!
 //! An update the robust rule merely rejects earns nothing but is not slashed. Pausing a model
 //! while its round takes commitments or reveals interrupts that round ([`InterruptedRound`]):
 //! nobody is slashed for not revealing in it.
@@ -102,6 +112,8 @@
 //! - every active validator has a bond that is not unbonding; missed reports are counted only
 //!   for bonded validators, and below [`Config::MaxMissedReports`];
 //! - an open round's report count equals its number of reports;
+//! - an unrevealed commitment before its reveal deadline holds the round's deposit; an open
+//!   round counts its commitments, at most the slots once drawn;
 //! - every current round of a live model exists, its update count equals its reveal order's
 //!   length and stays within [`Config::MaxUpdatesPerRound`];
 //! - the agenda holds each model at most once and no retired model;
