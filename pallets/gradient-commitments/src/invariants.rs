@@ -62,33 +62,8 @@ impl<T: Config> Pallet<T> {
 				info.updates <= T::MaxUpdatesPerRound::get(),
 				"round over capacity"
 			);
-		}
-		// Every unrevealed commitment of a round before its reveal deadline holds the round's
-		// deposit, and an open round counts its
-		// commitments (after the draw, the drawn ones: at most the slots).
-		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		for ((model, round), who, _) in Commitments::<T>::iter() {
-			let info = Rounds::<T>::get(model, round).ok_or("commitment of a pruned round")?;
-			// From the reveal deadline on, every deposit of the round has been settled.
-			let settled = !matches!(
-				info.phase,
-				crate::RoundPhase::Commit | crate::RoundPhase::Reveal
-			);
-			if !settled && !Updates::<T>::contains_key((model, round), &who) {
-				let total = deposits.entry(who).or_insert_with(Zero::zero);
-				*total = total.saturating_add(Self::commit_deposit(&info));
-			}
-		}
-		for (who, total) in deposits {
-			ensure!(
-				T::Currency::balance_on_hold(&HoldReason::CommitDeposit.into(), &who) == total,
-				"deposit hold differs from the account's unrevealed commitments"
-			);
-		}
-		for (model, round) in CurrentRound::<T>::iter() {
-			let Some(info) = Rounds::<T>::get(model, round) else {
-				continue;
-			};
+			// An open round counts its commitments (after the draw, the drawn ones: at most the
+			// slots).
 			if matches!(
 				info.phase,
 				crate::RoundPhase::Commit | crate::RoundPhase::Reveal
@@ -109,6 +84,27 @@ impl<T: Config> Pallet<T> {
 					"more drawn commitments than slots"
 				);
 			}
+		}
+		// Every unrevealed commitment of a round before its reveal deadline holds the round's
+		// deposit.
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for ((model, round), who, _) in Commitments::<T>::iter() {
+			let info = Rounds::<T>::get(model, round).ok_or("commitment of a pruned round")?;
+			// From the reveal deadline on, every deposit of the round has been settled.
+			let settled = !matches!(
+				info.phase,
+				crate::RoundPhase::Commit | crate::RoundPhase::Reveal
+			);
+			if !settled && !Updates::<T>::contains_key((model, round), &who) {
+				let total = deposits.entry(who).or_insert_with(Zero::zero);
+				*total = total.saturating_add(Self::commit_deposit(&info));
+			}
+		}
+		for (who, total) in deposits {
+			ensure!(
+				T::Currency::balance_on_hold(&HoldReason::CommitDeposit.into(), &who) == total,
+				"deposit hold differs from the account's unrevealed commitments"
+			);
 		}
 		// The agenda holds each model once, and no retired model (retiring frees the slot).
 		let agenda = Agenda::<T>::get();

@@ -28,8 +28,7 @@ use crate::{pallet::*, RoundInfoOf};
 use alloc::vec::Vec;
 use fedledger_primitives::{ModelId, RoundIndex};
 use frame_support::pallet_prelude::*;
-use sp_runtime::traits::Hash;
-use sp_runtime::traits::Zero;
+use sp_runtime::traits::{Hash, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// At `round`'s commit deadline: if it has more commitments than slots, keeps the

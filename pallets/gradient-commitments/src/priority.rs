@@ -63,7 +63,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let fresh = |model: ModelId, round: RoundIndex, phase: RoundPhase| {
 			Self::current_round_in(model, round, phase)
-				.is_ok_and(|info| Self::now() > info.opened_at)
+				.is_ok_and(|info| Self::ensure_not_just_opened(&info).is_ok())
 		};
 		match call {
 			Call::commit_update { model, round, .. } => {

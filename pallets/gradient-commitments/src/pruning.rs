@@ -109,12 +109,10 @@ impl<T: Config> Pallet<T> {
 		let key = (model, round);
 		let updates = T::MaxUpdatesPerRound::get();
 		let validators = T::MaxValidators::get();
-		if let Some(info) = Rounds::<T>::take(model, round) {
-			let deposit = Self::commit_deposit(&info);
-			for who in Commitments::<T>::drain_prefix(key).map(|(who, _)| who) {
-				if !Updates::<T>::contains_key(key, &who) {
-					Self::release_deposit(model, round, &who, deposit);
-				}
+		let deposit = Rounds::<T>::take(model, round).map(|info| Self::commit_deposit(&info));
+		for who in Commitments::<T>::drain_prefix(key).map(|(who, _)| who) {
+			if let Some(deposit) = deposit.filter(|_| !Updates::<T>::contains_key(key, &who)) {
+				Self::release_deposit(model, round, &who, deposit);
 			}
 		}
 		UpdateOrder::<T>::remove(key);
@@ -124,7 +122,6 @@ impl<T: Config> Pallet<T> {
 		RevealCongestion::<T>::remove(key);
 		let _ = Updates::<T>::clear_prefix(key, updates, None);
 		let _ = Reports::<T>::clear_prefix(key, validators, None);
-		let _ = Commitments::<T>::clear_prefix(key, T::MaxCommitsPerRound::get(), None);
 		let _ = SeenPayloads::<T>::clear_prefix(key, updates, None);
 		let _ = HashStake::<T>::clear_prefix(key, validators, None);
 	}

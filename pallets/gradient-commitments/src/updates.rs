@@ -120,7 +120,7 @@ impl<T: Config> Pallet<T> {
 	/// No commitment or update is taken in the block that opened the round: a transaction
 	/// placed in the pool before the round existed would otherwise be first in line for it.
 	/// An honest worker learns of the round from that block and acts in a later one.
-	fn ensure_not_just_opened(info: &RoundInfoOf<T>) -> DispatchResult {
+	pub(crate) fn ensure_not_just_opened(info: &RoundInfoOf<T>) -> DispatchResult {
 		ensure!(Self::now() > info.opened_at, Error::<T>::RoundJustOpened);
 		Ok(())
 	}
