@@ -326,7 +326,7 @@ impl_runtime_apis! {
 		}
 
 		fn commitment(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest> {
-			pallet_gradient_commitments::Commitments::<Runtime>::get((model, round), who)
+			pallet_gradient_commitments::Commitments::<Runtime>::get((model, round), who).map(|c| c.digest)
 		}
 
 		fn reported_hash(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest> {

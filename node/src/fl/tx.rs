@@ -88,12 +88,14 @@ fn runtime_call(call: &FlCall) -> Result<RuntimeCall, ChainError> {
 			round,
 			base_version,
 			payload,
+			salt,
 			num_samples,
 		} => Gc::submit_update {
 			model,
 			round,
 			base_version,
 			payload: bounded(payload, "payload")?,
+			salt,
 			num_samples,
 		},
 		FlCall::ReportAggregate {

@@ -102,6 +102,8 @@ pub enum FlCall {
 		round: RoundIndex,
 		base_version: VersionIndex,
 		payload: Vec<u8>,
+		/// The salt of the commitment it must match.
+		salt: [u8; 32],
 		num_samples: u32,
 	},
 	ReportAggregate {

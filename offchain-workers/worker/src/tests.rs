@@ -262,7 +262,7 @@ fn a_version_that_does_not_rebuild_is_flagged_not_adopted() {
 }
 
 #[test]
-fn buffered_async_trainer_submits_once_against_the_current_version() {
+fn buffered_async_trainer_commits_then_submits_once_against_the_current_version() {
 	use fedledger_primitives::rules::StalenessFn;
 	let dir = tempfile::tempdir().unwrap();
 	let schedule = Schedule::BufferedAsync {
@@ -281,21 +281,32 @@ fn buffered_async_trainer_submits_once_against_the_current_version() {
 	w.on_block().unwrap();
 	let calls = chain.sent_calls();
 	assert_eq!(calls.len(), 1, "{calls:?}");
+	let FlCall::CommitUpdate { commitment, .. } = &calls[0] else {
+		panic!("expected a commitment first, got {calls:?}");
+	};
+	let commitment = *commitment;
+	// The submission follows once the commitment is on chain (a later block than its own).
+	chain.include_pending();
+	w.on_block().unwrap();
+	let calls = chain.sent_calls();
+	assert_eq!(calls.len(), 2, "{calls:?}");
 	let FlCall::SubmitUpdate {
 		base_version,
 		payload,
+		salt,
 		..
-	} = &calls[0]
+	} = &calls[1]
 	else {
 		panic!("expected a buffered submission, got {calls:?}");
 	};
 	assert_eq!(*base_version, 0);
 	assert!(tensor_codec::validate(payload, PARAMS).is_ok());
+	assert_eq!(tensor_codec::commitment(payload, salt, &ME), commitment);
 	chain.include_pending();
 	w.on_block().unwrap();
 	assert_eq!(
 		chain.sent_calls().len(),
-		1,
+		2,
 		"submitted: nothing more this round"
 	);
 	assert_eq!(chain.updates().len(), 1);

@@ -1,5 +1,6 @@
 //! Trainer duties: bond for every model the local data fits, then each round train from the
-//! round's base version, commit, and reveal (sync) or submit against the base (buffered).
+//! round's base version and commit; then reveal (sync), or submit against the base in a later
+//! block (buffered: the pallet takes a submission only after its commitment).
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
@@ -8,7 +9,7 @@ use std::time::Instant;
 use fedledger_primitives::{
 	model::{Schedule, TrainingConfig},
 	rules::micro_to_f64,
-	tensor_codec, ModelId, RoundIndex,
+	tensor_codec, ModelId, RoundIndex, VersionIndex,
 };
 use ndarray::Array1;
 use rand::SeedableRng;
@@ -196,7 +197,7 @@ impl<C: Chain> Worker<C> {
 			return Ok(());
 		};
 		match round.phase {
-			RoundPhase::Commit => self.commit(at, &me, round),
+			RoundPhase::Commit => self.commit(at, &me, round, &round.base_hash, round.base_version),
 			RoundPhase::Reveal => self.reveal(at, &me, round),
 			RoundPhase::Buffer => self.submit_buffered(at, &me, model, round),
 			_ => Ok(()),
@@ -303,11 +304,15 @@ impl<C: Chain> Worker<C> {
 		)))
 	}
 
+	/// Commits to an update of `round` trained from `base_hash` (version `base_version`),
+	/// training it first unless it is journaled.
 	fn commit(
 		&mut self,
 		at: &BlockRef,
 		me: &[u8; 32],
 		round: &RoundState,
+		base_hash: &[u8; 32],
+		base_version: VersionIndex,
 	) -> Result<(), WorkerError> {
 		let key = format!("commit-{}-{}", round.model, round.index);
 		if self
@@ -322,8 +327,7 @@ impl<C: Chain> Worker<C> {
 		let journal = match self.store.commit(round.model, round.index)? {
 			Some(j) => j,
 			None => {
-				let Some((payload, num_samples)) = self.train(at, round, &round.base_hash, me)?
-				else {
+				let Some((payload, num_samples)) = self.train(at, round, base_hash, me)? else {
 					return Ok(());
 				};
 				let payload_hash =
@@ -334,7 +338,7 @@ impl<C: Chain> Worker<C> {
 					payload_hash: to_hex(&payload_hash),
 					salt: to_hex(&salt),
 					num_samples,
-					base_version: round.base_version,
+					base_version,
 				};
 				self.store.put_commit(round.model, round.index, &journal)?;
 				journal
@@ -350,6 +354,34 @@ impl<C: Chain> Worker<C> {
 				commitment,
 			}))
 		})
+	}
+
+	/// The journaled update `on_chain` commits to, with its journal and salt; `None` (logged)
+	/// if the journal is gone or does not match, when there is nothing this worker can send.
+	fn committed_update(
+		&self,
+		me: &[u8; 32],
+		round: &RoundState,
+		on_chain: &[u8; 32],
+	) -> Result<Option<(CommitJournal, Vec<u8>, [u8; 32])>, WorkerError> {
+		let Some(journal) = self.store.commit(round.model, round.index)? else {
+			log::error!(
+				target: LOG_TARGET,
+				"model {} round {}: committed but the commit journal is gone; cannot send the update",
+				round.model, round.index
+			);
+			return Ok(None);
+		};
+		let (payload, salt) = self.journaled_update(round, &journal)?;
+		if tensor_codec::commitment(&payload, &salt, me) != *on_chain {
+			log::error!(
+				target: LOG_TARGET,
+				"model {} round {}: the journaled update does not match the on-chain commitment",
+				round.model, round.index
+			);
+			return Ok(None);
+		}
+		Ok(Some((journal, payload, salt)))
 	}
 
 	fn journaled_update(
@@ -389,23 +421,9 @@ impl<C: Chain> Worker<C> {
 		if updates.iter().any(|u| u.submitter == *me) {
 			return self.settle(&key);
 		}
-		let Some(journal) = self.store.commit(round.model, round.index)? else {
-			log::error!(
-				target: LOG_TARGET,
-				"model {} round {}: committed but the commit journal is gone; cannot reveal",
-				round.model, round.index
-			);
+		let Some((journal, payload, salt)) = self.committed_update(me, round, &on_chain)? else {
 			return Ok(());
 		};
-		let (payload, salt) = self.journaled_update(round, &journal)?;
-		if tensor_codec::commitment(&payload, &salt, me) != on_chain {
-			log::error!(
-				target: LOG_TARGET,
-				"model {} round {}: the journaled update does not match the on-chain commitment",
-				round.model, round.index
-			);
-			return Ok(());
-		}
 		let (model, index, num_samples) = (round.model, round.index, journal.num_samples);
 		self.perform(at, &key, move |_| {
 			Ok(Some(FlCall::RevealUpdate {
@@ -418,6 +436,9 @@ impl<C: Chain> Worker<C> {
 		})
 	}
 
+	/// Buffered mode: trains against the model's current version and commits (like a sync
+	/// commit), then — once the commitment is on chain, so the submission is included in a
+	/// later block — submits the committed update.
 	fn submit_buffered(
 		&mut self,
 		at: &BlockRef,
@@ -430,20 +451,22 @@ impl<C: Chain> Worker<C> {
 		if updates.iter().any(|u| u.submitter == *me) {
 			return self.settle(&key);
 		}
-		let base_hash = model.version_hash;
-		let base_version = model.version;
-		self.perform(at, &key, |w| {
-			let Some((payload, num_samples)) = w.train(at, round, &base_hash, me)? else {
-				return Ok(None);
-			};
-			w.store
-				.put_round_payload(round.model, round.index, &payload)?;
+		let Some(on_chain) = self.chain.commitment(at, round.model, round.index, me)? else {
+			return self.commit(at, me, round, &model.version_hash, model.version);
+		};
+		self.settle(&format!("commit-{}-{}", round.model, round.index))?;
+		let Some((journal, payload, salt)) = self.committed_update(me, round, &on_chain)? else {
+			return Ok(());
+		};
+		let (model, index) = (round.model, round.index);
+		self.perform(at, &key, move |_| {
 			Ok(Some(FlCall::SubmitUpdate {
-				model: round.model,
-				round: round.index,
-				base_version,
+				model,
+				round: index,
+				base_version: journal.base_version,
 				payload,
-				num_samples,
+				salt,
+				num_samples: journal.num_samples,
 			}))
 		})
 	}

@@ -134,7 +134,8 @@ fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
 	let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
 	for (i, t) in trainers.iter().enumerate() {
 		let digest = [i as u8; 32];
-		Commitments::<T>::insert(key, t, digest);
+		let at = frame_system::Pallet::<T>::block_number();
+		Commitments::<T>::insert(key, t, Commitment { digest, at });
 		SeenPayloads::<T>::insert(key, digest, ());
 		if let Some(expired) = expired {
 			SeenPayloads::<T>::insert((model, expired), [!(i as u8); 32], ());
@@ -334,8 +335,8 @@ mod benchmarks {
 		assert!(Updates::<T>::contains_key((model, round), &who));
 	}
 
-	/// `l`: payload length in bytes. The update fills the buffer, so aggregation starts (with
-	/// a full validator set to snapshot).
+	/// `l`: payload length in bytes. The update, committed in the block before, fills the
+	/// buffer, so aggregation starts (with a full validator set to snapshot).
 	#[benchmark]
 	fn submit_update(l: Linear<1_000, { T::MaxPayloadLen::get() }>) {
 		let mut config = model_config::<T>(l, 1);
@@ -361,7 +362,18 @@ mod benchmarks {
 			info.as_mut().unwrap().updates = fillers.len() as u32
 		});
 		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
-		let payload: PayloadOf<T> = BoundedVec::try_from(payload_for(params, 2)).expect("fits");
+		let payload = payload_for(params, 2);
+		let commitment = tensor_codec::commitment(&payload, &SALT, &who.encode());
+		Pallet::<T>::commit_update(
+			RawOrigin::Signed(who.clone()).into(),
+			model,
+			round,
+			commitment,
+		)
+		.unwrap();
+		let now = frame_system::Pallet::<T>::block_number();
+		frame_system::Pallet::<T>::set_block_number(now.saturating_add(1u32.into()));
+		let payload: PayloadOf<T> = BoundedVec::try_from(payload).expect("fits");
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(who.clone()),
@@ -369,8 +381,10 @@ mod benchmarks {
 			round,
 			0,
 			payload,
+			SALT,
 			100,
 		);
+		assert!(!Commitments::<T>::contains_key((model, round), &who));
 		assert_eq!(
 			Rounds::<T>::get(model, round).unwrap().phase,
 			RoundPhase::Aggregate
@@ -674,7 +688,15 @@ mod benchmarks {
 		for i in n..T::MaxCommitsPerRound::get() {
 			let who = funded::<T>("squatter", i);
 			Pallet::<T>::hold_deposit(&who, deposit).expect("funded");
-			Commitments::<T>::insert(key, &who, [1u8; 32]);
+			let at = frame_system::Pallet::<T>::block_number();
+			Commitments::<T>::insert(
+				key,
+				&who,
+				Commitment {
+					digest: [1u8; 32],
+					at,
+				},
+			);
 		}
 		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).collect());

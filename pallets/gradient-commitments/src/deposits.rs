@@ -9,7 +9,7 @@
 //! could have earned, so squatting slots costs more than the round pays.
 
 use crate::{pallet::*, BalanceOf, RoundInfoOf, LOG_TARGET};
-use fedledger_primitives::{ModelId, RoundIndex};
+use fedledger_primitives::{model::Schedule, ModelId, RoundIndex};
 use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
@@ -20,8 +20,13 @@ impl<T: Config> Pallet<T> {
 	/// The deposit a commitment to the round `info` holds: the larger of
 	/// [`Config::CommitDeposit`] and the round's reward per update slot
 	/// (`reward_per_round / MaxUpdatesPerRound`). The round snapshots its configuration when
-	/// it opens, so every commitment of a round holds the same deposit.
+	/// it opens, so every commitment of a round holds the same deposit. A buffered round's
+	/// commitments hold none: they claim no slot (the buffer takes updates as they come), so
+	/// there is nothing to squat, and not submitting forfeits nothing.
 	pub fn commit_deposit(info: &RoundInfoOf<T>) -> BalanceOf<T> {
+		if matches!(info.config.schedule, Schedule::BufferedAsync { .. }) {
+			return Zero::zero();
+		}
 		let per_slot = info.config.reward_per_round / T::MaxUpdatesPerRound::get().max(1).into();
 		per_slot.max(T::CommitDeposit::get())
 	}

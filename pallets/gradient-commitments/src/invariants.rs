@@ -63,10 +63,10 @@ impl<T: Config> Pallet<T> {
 				"round over capacity"
 			);
 			// An open round counts its commitments (after the draw, the drawn ones: at most the
-			// slots).
+			// slots; in a buffer, those not yet consumed by a submission).
 			if matches!(
 				info.phase,
-				crate::RoundPhase::Commit | crate::RoundPhase::Reveal
+				crate::RoundPhase::Commit | crate::RoundPhase::Reveal | crate::RoundPhase::Buffer
 			) {
 				ensure!(
 					Commitments::<T>::iter_key_prefix((model, round)).count() as u32

@@ -35,8 +35,12 @@
 //!    not paid for the round; [`Config::MaxMissedReports`] misses in a row cost the seat. The
 //!    next round opens in the next block.
 //!
-//! In **buffered asynchronous** mode (FedBuff) a round is a buffer: `submit_update` carries the
-//! payload directly with the version it was computed against; updates staler than
+//! In **buffered asynchronous** mode (FedBuff) a round is a buffer with no commit deadline, but
+//! an update is still bound to its submitter before anyone can read it: the trainer commits
+//! with `commit_update` (no deposit: a buffered commitment claims no slot), and in a later
+//! block `submit_update` carries the payload, the salt and the version it was computed
+//! against. A copier who takes a submission from the pool has no earlier commitment to it, so
+//! its copy is refused, and the original is included first. Updates staler than
 //! `max_staleness` versions are refused; the buffer closes after `buffer_size` updates, or at
 //! its deadline with at least `min_updates`, and aggregation proceeds as above.
 //!
@@ -138,6 +142,7 @@
 //! - `slashing.rs` — slashing of provable faults (to [`Config::OnSlash`]) and interrupted rounds;
 //! - `pruning.rs` — removal of old rounds' storage in `on_idle`;
 //! - `invariants.rs` — the `try_state` checks;
+//! - `migrations.rs` — storage migrations between versions;
 //! - `types.rs` — the stored types; `weights.rs` (generated), `benchmarking.rs`, `mock.rs` and
 //!   `tests/` (split like the code).
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -157,6 +162,7 @@ mod congestion;
 mod deposits;
 mod invariants;
 mod lottery;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod priority;
@@ -201,6 +207,9 @@ pub type RoundInfoOf<T> = RoundInfo<BalanceOf<T>, BlockNumberFor<T>>;
 /// A validator report as stored for runtime `T`.
 pub type ReportOf<T> = Report<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxUpdatesPerRound>;
 
+/// A commitment as stored for runtime `T`.
+pub type CommitmentOf<T> = Commitment<BlockNumberFor<T>>;
+
 /// A bond as stored for runtime `T`.
 pub type BondOf<T> = Bond<BalanceOf<T>, BlockNumberFor<T>>;
 
@@ -215,7 +224,8 @@ pub mod pallet {
 	use super::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// Version 2: a commitment records the block it was made in (`migrations::v2`).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -375,11 +385,18 @@ pub mod pallet {
 		StorageDoubleMap<_, Twox64Concat, ModelId, Twox64Concat, RoundIndex, RoundInfoOf<T>>;
 
 	/// Commitments of the round: `((model, round), trainer)` → commitment. Each holds the
-	/// round's deposit ([`HoldReason::CommitDeposit`]). After the draw only the drawn remain;
-	/// cleared when the round closes.
+	/// round's deposit ([`HoldReason::CommitDeposit`], zero in buffered mode). After the draw
+	/// only the drawn remain; in buffered mode a submission consumes its commitment. Cleared
+	/// when the round closes.
 	#[pallet::storage]
-	pub type Commitments<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, RoundKey, Blake2_128Concat, T::AccountId, Digest>;
+	pub type Commitments<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		RoundKey,
+		Blake2_128Concat,
+		T::AccountId,
+		Commitment<BlockNumberFor<T>>,
+	>;
 
 	/// Revealed / submitted updates: `((model, round), trainer)` → record.
 	#[pallet::storage]
@@ -774,6 +791,9 @@ pub mod pallet {
 		/// The round opened in this block: no commitment or update is taken in it, so that
 		/// none can be placed in the pool before the round exists and be first in line.
 		RoundJustOpened,
+		/// A buffered submission in the block of its own commitment: the commitment must be in
+		/// an earlier block, before anyone could have read the payload. Submit in a later one.
+		CommittedThisBlock,
 	}
 
 	#[pallet::hooks]
@@ -1082,8 +1102,11 @@ pub mod pallet {
 			Self::do_withdraw_validator_bond(who)
 		}
 
-		/// Commits to an update for the current round of `model` (synchronous mode):
+		/// Commits to an update for the current round of `model`:
 		/// `commitment = sha3_256(payload ‖ salt ‖ account)`.
+		///
+		/// In buffered mode the commitment binds the caller's next [`Pallet::submit_update`]
+		/// to the round's buffer (see "Buffered mode" below).
 		///
 		/// ## Origin
 		///
@@ -1102,13 +1125,23 @@ pub mod pallet {
 		/// at the reveal deadline ([`Fault::NotRevealed`]), unless the window was congested
 		/// (see `congestion.rs`) or the owner paused the model.
 		///
+		/// ### Buffered mode
+		///
+		/// The round must be a buffer still taking updates (from the block after the one that
+		/// opened it). No deposit is held: a buffered commitment claims no slot, the buffer
+		/// takes updates in the order they are submitted. It lets the caller submit the
+		/// committed update with [`Pallet::submit_update`] from the next block on, which
+		/// consumes it. The same bound and eviction by bond apply to the commitments not yet
+		/// consumed.
+		///
 		/// Dispatched in the operational class: it has pool priority over ordinary
 		/// transactions and the block space they cannot take.
 		///
 		/// ## Errors
 		///
 		/// - [`Error::UnknownRound`]: `round` is not `model`'s current round;
-		/// - [`Error::WrongPhase`]: the round is not in its commit phase;
+		/// - [`Error::WrongPhase`]: the round is not in its commit phase (buffered mode: not
+		///   a buffer still taking updates);
 		/// - [`Error::ModelRetired`]: the model was retired (its round is abandoned);
 		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
 		///   has no usable bond for `model`;
@@ -1193,20 +1226,23 @@ pub mod pallet {
 
 		/// Submits an update computed against `base_version` (buffered asynchronous mode).
 		///
-		/// `payload` and `num_samples` are as for [`Pallet::reveal_update`]; there is no
-		/// commitment.
+		/// `payload`, `salt` and `num_samples` are as for [`Pallet::reveal_update`]: the
+		/// payload must match the caller's commitment in this round, made in an earlier block.
+		/// A copier who reads the payload in the pool can commit to it only from then on, and
+		/// its copy would come after the original: it is refused as a duplicate.
 		///
 		/// ## Origin
 		///
 		/// Signed by a trainer bonded for `model` (at least [`Config::MinTrainerBond`], not
-		/// unbonding).
+		/// unbonding) that committed in `round` ([`Pallet::commit_update`]).
 		///
 		/// ## Effects
 		///
-		/// Checks the payload like a reveal, and that `base_version` is not newer than the
-		/// round's base version nor more than the schedule's `max_staleness` versions older,
-		/// then records it like a reveal. The update that fills the buffer (`buffer_size`
-		/// updates) closes it: the validator set is snapshot and aggregation starts.
+		/// Checks the payload against the commitment and like a reveal, and that
+		/// `base_version` is not newer than the round's base version nor more than the
+		/// schedule's `max_staleness` versions older, then records it like a reveal and
+		/// consumes the commitment. The update that fills the buffer (`buffer_size` updates)
+		/// closes it: the validator set is snapshot and aggregation starts.
 		///
 		/// ## Errors
 		///
@@ -1217,6 +1253,10 @@ pub mod pallet {
 		/// - [`Error::NotBonded`], [`Error::Unbonding`], [`Error::BondTooSmall`]: the caller
 		///   has no usable bond for `model`;
 		/// - [`Error::AlreadyRevealed`]: the caller already submitted to this round;
+		/// - [`Error::NotCommitted`]: the caller has no commitment in this round;
+		/// - [`Error::CommittedThisBlock`]: the commitment was made in this block;
+		/// - [`Error::CommitmentMismatch`]: `sha3_256(payload ‖ salt ‖ account)` differs from
+		///   the commitment;
 		/// - [`Error::RoundFull`]: the round holds [`Config::MaxUpdatesPerRound`] updates;
 		/// - [`Error::FutureVersion`]: `base_version` is newer than the model's version;
 		/// - [`Error::TooStale`]: `base_version` is more than `max_staleness` versions old;
@@ -1230,7 +1270,7 @@ pub mod pallet {
 		/// the buffer.
 		#[pallet::call_index(8)]
 		#[pallet::weight((
-			Pallet::<T>::update_intake_weight(T::WeightInfo::submit_update(payload.len() as u32)),
+			Pallet::<T>::submit_update_weight(payload.len() as u32),
 			DispatchClass::Operational,
 		))]
 		pub fn submit_update(
@@ -1239,10 +1279,11 @@ pub mod pallet {
 			round: RoundIndex,
 			base_version: VersionIndex,
 			payload: PayloadOf<T>,
+			salt: [u8; 32],
 			num_samples: u32,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_submit_update(who, model, round, base_version, payload, num_samples)
+			Self::do_submit_update(who, model, round, base_version, payload, salt, num_samples)
 		}
 
 		/// Reports the aggregate a validator computed for a round in its aggregate phase.

@@ -8,9 +8,11 @@
 //! A call gets [`FL_PHASE_PRIORITY`] on top of its fee-based priority when its round is its
 //! model's current round, in the call's phase, and its signer may make it there:
 //!
-//! - `commit_update`: commit phase, past the opening block, bonded, not yet committed;
+//! - `commit_update`: commit phase (buffered mode: buffer phase), past the opening block,
+//!   bonded, not yet committed;
 //! - `reveal_update`: reveal phase, a commitment not yet revealed;
-//! - `submit_update`: buffer phase, past the opening block, bonded, not yet submitted;
+//! - `submit_update`: buffer phase, past the opening block, bonded, a commitment from an
+//!   earlier block, not yet submitted;
 //! - `report_aggregate`: aggregate phase, in the round's snapshot, not yet reported.
 //!
 //! Anything else — ordinary calls, FL calls out of their phase or from accounts that cannot
@@ -67,7 +69,7 @@ impl<T: Config> Pallet<T> {
 		};
 		match call {
 			Call::commit_update { model, round, .. } => {
-				fresh(*model, *round, RoundPhase::Commit)
+				fresh(*model, *round, Self::commit_phase(*model, *round))
 					&& Self::ensure_bonded(*model, who).is_ok()
 					&& !Commitments::<T>::contains_key((*model, *round), who)
 			}
@@ -79,6 +81,8 @@ impl<T: Config> Pallet<T> {
 			Call::submit_update { model, round, .. } => {
 				fresh(*model, *round, RoundPhase::Buffer)
 					&& Self::ensure_bonded(*model, who).is_ok()
+					&& Commitments::<T>::get((*model, *round), who)
+						.is_some_and(|c| c.at < Self::now())
 					&& !Updates::<T>::contains_key((*model, *round), who)
 			}
 			Call::report_aggregate { model, round, .. } => {

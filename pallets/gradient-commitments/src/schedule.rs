@@ -33,10 +33,11 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 	/// `min_updates` and `buffer_size` within [`Config::MaxUpdatesPerRound`]; a reveal window
 	/// that carries every update slot's dense payload, and a buffer window that carries
 	/// `min_updates` of them, at the normal block length and weight plus one block of latency
-	/// (see [`Pallet::blocks_to_carry`]).
+	/// (see [`Pallet::blocks_to_carry`]) — and, in a buffer, one more block for the
+	/// commitments the submissions must follow.
 	fn check_schedule(schedule: &Schedule, parameter_count: u32) -> Result<(), ScheduleError> {
 		let slots = T::MaxUpdatesPerRound::get();
-		let (windows, carry_window, carried) = match *schedule {
+		let (windows, carry_window, carried, commit_lead) = match *schedule {
 			Schedule::Sync {
 				commit_blocks,
 				reveal_blocks,
@@ -47,7 +48,7 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 					return Err(ScheduleError::MoreUpdatesThanSlots);
 				}
 				// Every committer must be able to reveal, or it is slashed.
-				([commit_blocks, aggregate_blocks], reveal_blocks, slots)
+				([commit_blocks, aggregate_blocks], reveal_blocks, slots, 0)
 			}
 			Schedule::BufferedAsync {
 				buffer_size,
@@ -64,6 +65,7 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 					[buffer_blocks, aggregate_blocks],
 					buffer_blocks,
 					min_updates,
+					1,
 				)
 			}
 		};
@@ -78,7 +80,7 @@ impl<T: Config> RoundScheduler for Pallet<T> {
 		}
 		let payload_len = tensor_codec::HEADER_LEN as u64 + 4 * u64::from(parameter_count);
 		match Self::blocks_to_carry(carried, payload_len) {
-			Some(needed) if u64::from(carry_window) >= needed => Ok(()),
+			Some(needed) if u64::from(carry_window) >= needed + commit_lead => Ok(()),
 			_ => Err(ScheduleError::WindowTooShortForPayload),
 		}
 	}
@@ -195,15 +197,17 @@ impl<T: Config> Pallet<T> {
 			}
 			RoundPhase::Reveal | RoundPhase::Buffer => {
 				let touched = T::WeightInfo::advance_round(info.commits.max(info.updates).max(1));
-				// A reveal window congested past its slack gets more blocks first.
+				// A reveal window congested past its slack gets more blocks first. A buffered
+				// commitment owes no update (the buffer may fill first): only a reveal
+				// window's commitments are slashed for going unrevealed.
 				if info.phase == RoundPhase::Reveal {
 					if let Some(until) = Self::extend_congested_reveal(model, round, &mut info, now)
 					{
 						Rounds::<T>::insert(model, round, info);
 						return (Some(until), touched);
 					}
+					Self::slash_unrevealed(model, round, &info);
 				}
-				Self::slash_unrevealed(model, round, &info);
 				if info.updates >= info.config.schedule.min_updates() {
 					(Self::start_aggregation(model, round, &mut info), touched)
 				} else {

@@ -58,6 +58,19 @@ pub struct RoundInfo<Balance, BlockNumber> {
 	pub finalized_hash: Option<Digest>,
 }
 
+/// A trainer's commitment to its update of a round: `sha3_256(payload ‖ salt ‖ account)`
+/// and the block it was made in. In buffered mode the submission must come in a later block
+/// than its commitment (see `updates.rs`), so the block is kept.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct Commitment<BlockNumber> {
+	/// The committed digest.
+	pub digest: Digest,
+	/// Block the commitment was made in.
+	pub at: BlockNumber,
+}
+
 /// A revealed (or, in buffered mode, submitted) update. The payload itself is in the block
 /// body of `block`, as argument of extrinsic `extrinsic_index`.
 #[derive(

@@ -1,9 +1,16 @@
-//! Update intake: commitments and reveals (synchronous mode), submissions (buffered mode),
-//! and the checks every update passes before it is recorded.
+//! Update intake: commitments and reveals (synchronous mode), commitments and submissions
+//! (buffered mode), and the checks every update passes before it is recorded.
+//!
+//! Both modes bind an update to its trainer before anyone can read it. In synchronous mode
+//! the commit window closes before the reveal window opens. A buffer has no such deadline, so
+//! a buffered submission must match a commitment made in an *earlier block*: a copier reading
+//! a submission in the pool can commit to the payload no sooner than the block that includes
+//! the original, and its copy is then a duplicate. (A commitment in the same block would let
+//! a copier with a higher tip place commitment and copy ahead of the original.)
 
 use crate::{
-	pallet::*, schedule::REVEAL_OVERHEAD_BYTES, PayloadOf, RoundInfoOf, RoundPhase, UpdateRecord,
-	WeightInfo, LOG_TARGET,
+	pallet::*, schedule::REVEAL_OVERHEAD_BYTES, Commitment, CommitmentOf, PayloadOf, RoundInfoOf,
+	RoundPhase, UpdateRecord, WeightInfo, LOG_TARGET,
 };
 use codec::Encode;
 use fedledger_primitives::{
@@ -22,7 +29,7 @@ impl<T: Config> Pallet<T> {
 		round: RoundIndex,
 		commitment: Digest,
 	) -> DispatchResult {
-		let mut info = Self::current_round_in(model, round, RoundPhase::Commit)?;
+		let mut info = Self::current_round_in(model, round, Self::commit_phase(model, round))?;
 		Self::ensure_not_just_opened(&info)?;
 		Self::ensure_not_retired(model)?;
 		Self::ensure_bonded(model, &who)?;
@@ -35,7 +42,14 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::hold_deposit(&who, Self::commit_deposit(&info))?;
 		info.commits += 1;
-		Commitments::<T>::insert((model, round), &who, commitment);
+		Commitments::<T>::insert(
+			(model, round),
+			&who,
+			Commitment {
+				digest: commitment,
+				at: Self::now(),
+			},
+		);
 		Rounds::<T>::insert(model, round, info);
 		Self::deposit_event(Event::UpdateCommitted {
 			model,
@@ -62,10 +76,7 @@ impl<T: Config> Pallet<T> {
 			!Updates::<T>::contains_key((model, round), &who),
 			Error::<T>::AlreadyRevealed
 		);
-		ensure!(
-			tensor_codec::commitment(&payload, &salt, &who.encode()) == commitment,
-			Error::<T>::CommitmentMismatch
-		);
+		Self::ensure_matches(&commitment, &payload, &salt, &who)?;
 		let base_version = info.base_version;
 		let deposit = Self::commit_deposit(&info);
 		let weight = Self::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32));
@@ -90,9 +101,10 @@ impl<T: Config> Pallet<T> {
 		round: RoundIndex,
 		base_version: VersionIndex,
 		payload: PayloadOf<T>,
+		salt: [u8; 32],
 		num_samples: u32,
 	) -> DispatchResult {
-		let info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
+		let mut info = Self::current_round_in(model, round, RoundPhase::Buffer)?;
 		Self::ensure_not_just_opened(&info)?;
 		Self::ensure_not_retired(model)?;
 		Self::ensure_bonded(model, &who)?;
@@ -100,6 +112,13 @@ impl<T: Config> Pallet<T> {
 			!Updates::<T>::contains_key((model, round), &who),
 			Error::<T>::AlreadyRevealed
 		);
+		let commitment =
+			Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
+		ensure!(
+			commitment.at < Self::now(),
+			Error::<T>::CommittedThisBlock
+		);
+		Self::ensure_matches(&commitment, &payload, &salt, &who)?;
 		ensure!(
 			info.updates < T::MaxUpdatesPerRound::get(),
 			Error::<T>::RoundFull
@@ -111,9 +130,36 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::TooStale
 			);
 		}
-		let weight = Self::update_intake_weight(T::WeightInfo::submit_update(payload.len() as u32));
+		let weight = Self::submit_update_weight(payload.len() as u32);
+		// The submission consumes its commitment: the bound on commitments counts those still
+		// waiting for their update. (A refused update changes nothing: calls are transactional.)
+		Commitments::<T>::remove((model, round), &who);
+		info.commits = info.commits.saturating_sub(1);
 		Self::accept_update(model, round, info, who, &payload, num_samples, base_version)?;
 		Self::note_update_usage(weight, payload.len() as u32 + REVEAL_OVERHEAD_BYTES);
+		Ok(())
+	}
+
+	/// The phase in which `model`'s round `round` takes commitments: the commit phase, or in
+	/// buffered mode the buffer. (A round that does not exist fails the phase check after.)
+	pub(crate) fn commit_phase(model: ModelId, round: RoundIndex) -> RoundPhase {
+		match Rounds::<T>::get(model, round).map(|info| info.config.schedule) {
+			Some(Schedule::BufferedAsync { .. }) => RoundPhase::Buffer,
+			_ => RoundPhase::Commit,
+		}
+	}
+
+	/// Whether `payload` and `salt` are what `who` committed to.
+	fn ensure_matches(
+		commitment: &CommitmentOf<T>,
+		payload: &[u8],
+		salt: &[u8; 32],
+		who: &T::AccountId,
+	) -> DispatchResult {
+		ensure!(
+			tensor_codec::commitment(payload, salt, &who.encode()) == commitment.digest,
+			Error::<T>::CommitmentMismatch
+		);
 		Ok(())
 	}
 
@@ -235,6 +281,14 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::commit_update().saturating_add(
 			T::DbWeight::get().reads_writes(u64::from(T::MaxCommitsPerRound::get()) + 1, 3),
 		)
+	}
+
+	/// `submit_update`'s weight for a payload of `len` bytes: [`Self::update_intake_weight`]
+	/// of the benchmark's, plus — until `weights.rs` is regenerated from the benchmark that now
+	/// commits first — the commitment's read and removal.
+	pub fn submit_update_weight(len: u32) -> Weight {
+		Self::update_intake_weight(T::WeightInfo::submit_update(len))
+			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
 	}
 
 	/// A reveal's or submission's weight `measured`, plus — until `weights.rs` is regenerated

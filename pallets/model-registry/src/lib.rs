@@ -297,7 +297,8 @@ pub mod pallet {
 		/// A window is longer than the round protocol's `MaxPhaseBlocks`.
 		PhaseTooLong,
 		/// The reveal (or buffer) window is too short to carry every update slot's payload
-		/// of this model at the normal block length and weight, plus one block of latency.
+		/// of this model at the normal block length and weight, plus one block of latency (a
+		/// buffer: plus one block for the commitments its submissions follow).
 		RevealWindowTooShort,
 		/// `min_updates` or `buffer_size` is above the round's update slots
 		/// (`MaxUpdatesPerRound`): no round could ever aggregate.

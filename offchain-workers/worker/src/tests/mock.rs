@@ -360,10 +360,17 @@ fn apply(s: &mut State, call: FlCall) {
 		}
 		FlCall::SubmitUpdate {
 			model,
+			round,
 			payload,
+			salt,
 			num_samples,
 			..
-		} => push_update(s, model, ME, payload, num_samples),
+		} => {
+			// Like the pallet: the submission consumes a matching commitment.
+			let c = s.commitments.remove(&(model, round, ME));
+			assert_eq!(Some(tensor_codec::commitment(&payload, &salt, &ME)), c);
+			push_update(s, model, ME, payload, num_samples);
+		}
 		FlCall::ReportAggregate {
 			model,
 			round,

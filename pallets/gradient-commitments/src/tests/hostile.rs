@@ -75,9 +75,14 @@ fn windows_an_honest_worker_cannot_use_are_refused() {
 			try_register(with_schedule(buffered(2, 1))),
 			RegistryError::<Test>::PhaseTooShort
 		);
+		// A buffer needs a block for the commitments before the block of the submissions.
+		assert_noop!(
+			try_register(with_schedule(buffered(1, 2))),
+			RegistryError::<Test>::RevealWindowTooShort
+		);
 		// The shortest windows allowed are accepted.
 		assert_ok!(try_register(with_schedule(sync(2, 2, 2, slots))));
-		assert_ok!(try_register(with_schedule(buffered(slots, 2))));
+		assert_ok!(try_register(with_schedule(buffered(slots, 3))));
 		// So is a reconfiguration to them, and not one back to a 1-block reveal.
 		assert_noop!(
 			ModelRegistry::update_config(

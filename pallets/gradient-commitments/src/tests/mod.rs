@@ -16,6 +16,7 @@ mod bonds;
 mod congestion;
 mod hostile;
 mod lottery;
+mod migrations;
 mod priority;
 mod reports;
 mod schedule;

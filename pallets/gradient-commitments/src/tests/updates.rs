@@ -174,32 +174,35 @@ fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 		}
 		run_to_block(2);
 		assert_eq!(phase(model, 0), RoundPhase::Buffer);
+		let submit = |who: AccountId, base: u32, seed: u32| {
+			submit_buffered(model, 0, who, base, &payload(seed, PARAMS), SALT)
+		};
 		// Nothing is taken in the block that opened the buffer.
 		assert_noop!(
-			GradientCommitments::submit_update(
-				RuntimeOrigin::signed(10),
-				model,
-				0,
-				0,
-				bounded(payload(0, PARAMS)),
-				10,
-			),
+			commit_buffered(model, 0, 10, &payload(0, PARAMS), SALT),
 			Error::<Test>::RoundJustOpened
 		);
+		assert_noop!(submit(10, 0, 0), Error::<Test>::RoundJustOpened);
 		run_to_block(3);
-		let submit = |who: AccountId, base: u32, seed: u32| {
-			GradientCommitments::submit_update(
-				RuntimeOrigin::signed(who),
-				model,
-				0,
-				base,
-				bounded(payload(seed, PARAMS)),
-				10,
-			)
-		};
+		assert_noop!(
+			commit_buffered(model, 0, POOR, &payload(9, PARAMS), SALT),
+			Error::<Test>::NotBonded
+		);
+		for (who, seed) in [(10, 0), (11, 1), (12, 2), (13, 3)] {
+			assert_ok!(commit_buffered(model, 0, who, &payload(seed, PARAMS), SALT));
+		}
+		// A buffered commitment claims no slot and holds no deposit.
+		assert_eq!(deposit_held(10), 0);
+		assert_noop!(submit(10, 0, 0), Error::<Test>::CommittedThisBlock);
+		run_to_block(4);
 		assert_noop!(submit(10, 1, 0), Error::<Test>::FutureVersion);
 		assert_noop!(submit(POOR, 0, 0), Error::<Test>::NotBonded);
+		assert_noop!(submit(10, 0, 5), Error::<Test>::CommitmentMismatch);
 		assert_ok!(submit(10, 0, 0));
+		assert!(
+			!Commitments::<Test>::contains_key((model, 0), 10),
+			"the submission consumed its commitment"
+		);
 		assert_noop!(submit(10, 0, 1), Error::<Test>::AlreadyRevealed);
 		assert_ok!(submit(11, 0, 1));
 		assert_eq!(phase(model, 0), RoundPhase::Buffer);
@@ -237,14 +240,9 @@ fn stale_updates_are_refused() {
 			1_000
 		));
 		run_to_block(3);
-		assert_ok!(GradientCommitments::submit_update(
-			RuntimeOrigin::signed(10),
-			model,
-			0,
-			0,
-			bounded(payload(0, PARAMS)),
-			10
-		));
+		assert_ok!(commit_buffered(model, 0, 10, &payload(0, PARAMS), SALT));
+		run_to_block(4);
+		assert_ok!(submit_buffered(model, 0, 10, 0, &payload(0, PARAMS), SALT));
 		assert_ok!(GradientCommitments::report_aggregate(
 			RuntimeOrigin::signed(20),
 			model,
@@ -258,17 +256,144 @@ fn stale_updates_are_refused() {
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
 		past_opening(model);
 		// The model is at version 1 now; an update against version 0 is one version stale.
+		assert_ok!(commit_buffered(model, 1, 10, &payload(1, PARAMS), SALT));
+		run_to_block(System::block_number() + 1);
 		assert_noop!(
-			GradientCommitments::submit_update(
-				RuntimeOrigin::signed(10),
-				model,
-				1,
-				0,
-				bounded(payload(1, PARAMS)),
-				10
-			),
+			submit_buffered(model, 1, 10, 0, &payload(1, PARAMS), SALT),
 			Error::<Test>::TooStale
 		);
+	});
+}
+
+fn commit_buffered(
+	model: ModelId,
+	round: RoundIndex,
+	who: AccountId,
+	p: &[u8],
+	salt: [u8; 32],
+) -> DispatchResult {
+	GradientCommitments::commit_update(
+		RuntimeOrigin::signed(who),
+		model,
+		round,
+		commitment_of(p, salt, who),
+	)
+}
+
+fn submit_buffered(
+	model: ModelId,
+	round: RoundIndex,
+	who: AccountId,
+	base: u32,
+	p: &[u8],
+	salt: [u8; 32],
+) -> DispatchResult {
+	GradientCommitments::submit_update(
+		RuntimeOrigin::signed(who),
+		model,
+		round,
+		base,
+		bounded(p.to_vec()),
+		salt,
+		10,
+	)
+}
+
+fn buffered(buffer_size: u32, min_updates: u32) -> TrainingConfig<Balance> {
+	let mut c = config(min_updates);
+	c.schedule = fedledger_primitives::model::Schedule::BufferedAsync {
+		buffer_size,
+		max_staleness: 2,
+		staleness: fedledger_primitives::rules::StalenessFn::Constant,
+		buffer_blocks: 6,
+		aggregate_blocks: 3,
+		min_updates,
+	};
+	c
+}
+
+fn deposit_held(who: AccountId) -> Balance {
+	Balances::balance_on_hold(&HoldReason::CommitDeposit.into(), &who)
+}
+
+/// Issue #12, item 5. The copier reads an honest trainer's buffered submission in the pool
+/// and sends it as its own with a higher tip. Before submissions needed a commitment, the
+/// copy was recorded and the original then failed `DuplicatePayload`: the copier was paid for
+/// the honest trainer's work. Now the copy has no commitment; a commitment made on sight is
+/// usable one block later, when the original is on chain and the copy is a duplicate.
+#[test]
+fn a_copied_buffered_submission_is_refused_and_the_original_lands() {
+	new_test_ext().execute_with(|| {
+		let model = register_model(buffered(3, 2), 5_000);
+		let (honest, copier) = (10, 11);
+		for t in [honest, copier] {
+			assert_ok!(GradientCommitments::bond_trainer(
+				RuntimeOrigin::signed(t),
+				model,
+				100
+			));
+		}
+		run_to_block(3);
+		let p = payload(0, PARAMS);
+		assert_ok!(commit_buffered(model, 0, honest, &p, SALT));
+		run_to_block(4);
+		// The honest submission is in the pool; the copier sends the same call as its own,
+		assert_noop!(
+			submit_buffered(model, 0, copier, 0, &p, SALT),
+			Error::<Test>::NotCommitted
+		);
+		// or commits to it first, in the same block, ahead of the original.
+		let copier_salt = [9u8; 32];
+		assert_ok!(commit_buffered(model, 0, copier, &p, copier_salt));
+		assert_noop!(
+			submit_buffered(model, 0, copier, 0, &p, copier_salt),
+			Error::<Test>::CommittedThisBlock
+		);
+		// The original lands.
+		assert_ok!(submit_buffered(model, 0, honest, 0, &p, SALT));
+		// From the next block on, the copier's commitment is usable, and its copy a duplicate.
+		run_to_block(5);
+		assert_noop!(
+			submit_buffered(model, 0, copier, 0, &p, copier_salt),
+			Error::<Test>::DuplicatePayload
+		);
+		assert!(Updates::<Test>::contains_key((model, 0), honest));
+		assert!(!Updates::<Test>::contains_key((model, 0), copier));
+		assert_eq!(UpdateOrder::<Test>::get((model, 0)).into_inner(), vec![honest]);
+		assert_ok!(GradientCommitments::do_try_state());
+	});
+}
+
+/// A buffered commitment owes nothing: one not submitted when the buffer's deadline passes
+/// is neither slashed nor charged.
+#[test]
+fn an_unsubmitted_buffered_commitment_is_not_slashed() {
+	new_test_ext().execute_with(|| {
+		let model = register_model(buffered(3, 1), 5_000);
+		for t in [10, 11] {
+			assert_ok!(GradientCommitments::bond_trainer(
+				RuntimeOrigin::signed(t),
+				model,
+				100
+			));
+		}
+		run_to_block(3);
+		assert_ok!(commit_buffered(model, 0, 10, &payload(0, PARAMS), SALT));
+		assert_ok!(commit_buffered(model, 0, 11, &payload(1, PARAMS), SALT));
+		run_to_block(4);
+		assert_ok!(submit_buffered(model, 0, 10, 0, &payload(0, PARAMS), SALT));
+		assert_eq!(Rounds::<Test>::get(model, 0).unwrap().commits, 1);
+		let before = Balances::free_balance(11);
+		let deadline = Rounds::<Test>::get(model, 0).unwrap().phase_ends_at;
+		run_to_block(deadline);
+		assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+		assert_eq!(TrainerBonds::<Test>::get(model, 11).unwrap().amount, 100);
+		assert_eq!(Balances::free_balance(11), before);
+		assert!(!System::events().iter().any(|r| matches!(
+			r.event,
+			RuntimeEvent::GradientCommitments(Event::TrainerSlashed { .. })
+		)));
+		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
 
