@@ -102,4 +102,10 @@ pub struct FlArgs {
 	#[cfg(feature = "attacks")]
 	#[arg(long, value_name = "ATTACK", requires = "fl_trainer")]
 	pub fl_attack: Option<fedledger_ml::attacks::Attack>,
+
+	/// Lie in every report as an FL validator (test and demo builds only): a wrong model hash,
+	/// every update accepted and the scores reversed, over the true update set.
+	#[cfg(feature = "attacks")]
+	#[arg(long, requires = "fl_validator")]
+	pub fl_lie: bool,
 }

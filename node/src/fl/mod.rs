@@ -128,6 +128,10 @@ where
 		wakeup_budget: Duration::from_millis(args.fl_wakeup_budget_ms),
 		block_time: Duration::from_millis(fedledger_runtime::SLOT_DURATION),
 		store_rounds: args.fl_store_rounds,
+		#[cfg(feature = "attacks")]
+		lie_in_reports: args.fl_lie,
+		#[cfg(not(feature = "attacks"))]
+		lie_in_reports: false,
 	};
 	let mut worker = Worker::new(chain, shared.store, config, metrics, shared.status);
 

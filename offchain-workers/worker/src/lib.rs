@@ -104,6 +104,10 @@ pub struct WorkerConfig {
 	/// Rounds (and versions) of each model whose files the store keeps (`--fl-store-rounds`;
 	/// see [`store`]'s retention rules); 0 keeps everything.
 	pub store_rounds: u32,
+	/// Lie in every report (`--fl-lie`, which only the node's `attacks` build offers): a
+	/// wrong model hash and fake scores over the true update set, so that the report is taken
+	/// and then slashed as contradicting. The adversarial testnet's lying validator.
+	pub lie_in_reports: bool,
 }
 
 /// Default [`WorkerConfig::max_params`]: the runtime's own bound on a model's parameters.
@@ -132,6 +136,7 @@ impl Default for WorkerConfig {
 			wakeup_budget: DEFAULT_WAKEUP_BUDGET,
 			block_time: DEFAULT_BLOCK_TIME,
 			store_rounds: DEFAULT_STORE_ROUNDS,
+			lie_in_reports: false,
 		}
 	}
 }

@@ -231,6 +231,72 @@ fn validator_registers_reports_the_deterministic_aggregate_and_verifies_the_vers
 	);
 }
 
+/// `--fl-lie` (attacks build): the report names the true update set, so the chain takes it,
+/// but a hash no honest validator computes, every update accepted and the scores reversed.
+#[test]
+fn a_lying_validator_reports_a_wrong_hash_and_fake_scores_over_the_true_set() {
+	let reports = |lie: bool| {
+		let dir = tempfile::tempdir().unwrap();
+		let chain =
+			MockChain::with_model(sync_schedule(), AggregationRule::MultiKrum { f: 1, m: 3 });
+		chain.open_round(1, RoundPhase::Reveal);
+		for i in 0..4u8 {
+			let mut v = [0.1f32; PARAMS as usize];
+			v[0] += f32::from(i) * 0.05;
+			chain.reveal_foreign([i + 1; 32], &v);
+		}
+		chain.reveal_foreign([9; 32], &[-3.0; PARAMS as usize]);
+		let mut w = Worker::new(
+			chain.clone(),
+			Store::open(dir.path()).unwrap(),
+			WorkerConfig {
+				account: Some(ME),
+				validator: true,
+				validator_bond: 100,
+				lie_in_reports: lie,
+				..Default::default()
+			},
+			None,
+			Arc::default(),
+		);
+		w.on_block().unwrap();
+		chain.include_pending();
+		chain.set_phase(RoundPhase::Aggregate);
+		w.on_block().unwrap();
+		chain.sent_calls().last().cloned().unwrap()
+	};
+	let (
+		FlCall::ReportAggregate {
+			model_hash,
+			updates_root,
+			accepted,
+			scores,
+			..
+		},
+		FlCall::ReportAggregate {
+			model_hash: lie_hash,
+			updates_root: lie_root,
+			accepted: lie_accepted,
+			scores: lie_scores,
+			..
+		},
+	) = (reports(false), reports(true))
+	else {
+		panic!("expected two reports");
+	};
+	assert_ne!(lie_hash, model_hash);
+	assert_eq!(lie_root, updates_root, "the true set: taken, then slashed");
+	assert_eq!(lie_accepted, vec![0, 1, 2, 3, 4]);
+	assert_ne!(
+		accepted, lie_accepted,
+		"the honest report rejects the outlier"
+	);
+	let mut reversed = scores.clone();
+	reversed.reverse();
+	assert_eq!(lie_scores, reversed);
+	assert_ne!(lie_scores, scores);
+}
+
 #[test]
 fn a_version_that_does_not_rebuild_is_flagged_not_adopted() {
 	let dir = tempfile::tempdir().unwrap();

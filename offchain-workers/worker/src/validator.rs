@@ -1,7 +1,7 @@
 //! Validator duties: join the FL-validator set, and report each round's aggregate.
 
 use fedledger_ml::consensus::accepted_indices;
-use fedledger_primitives::round::update_set_root;
+use fedledger_primitives::{round::update_set_root, tensor_codec};
 
 use super::LOG_TARGET;
 use super::{BlockRef, Chain, FlCall, ModelState, RoundPhase, RoundState, Worker, WorkerError};
@@ -76,15 +76,45 @@ impl<C: Chain> Worker<C> {
 		let Some((next, updates_root)) = self.computed.get(&cache_key).cloned() else {
 			return Ok(());
 		};
-		self.perform(at, &key, |_| {
-			Ok(Some(FlCall::ReportAggregate {
-				model: model.id,
-				round: round.index,
-				model_hash: next.hash,
-				updates_root,
-				accepted: accepted_indices(&next.accepted),
-				scores: next.scores.clone(),
-			}))
-		})
+		let mut report = FlCall::ReportAggregate {
+			model: model.id,
+			round: round.index,
+			model_hash: next.hash,
+			updates_root,
+			accepted: accepted_indices(&next.accepted),
+			scores: next.scores.clone(),
+		};
+		if self.config.lie_in_reports {
+			report = lie(report);
+		}
+		self.perform(at, &key, |_| Ok(Some(report)))
+	}
+}
+
+/// The lying validator's report (`--fl-lie`): over the true update set (so it is taken, not
+/// refused), a hash no honest validator computes, every update accepted, and the scores
+/// reversed — the worst case a validator with a third of the stake can try.
+fn lie(report: FlCall) -> FlCall {
+	let FlCall::ReportAggregate {
+		model,
+		round,
+		model_hash,
+		updates_root,
+		accepted: _,
+		mut scores,
+	} = report
+	else {
+		return report;
+	};
+	let mut preimage = b"fedledger/lie".to_vec();
+	preimage.extend_from_slice(&model_hash);
+	scores.reverse();
+	FlCall::ReportAggregate {
+		model,
+		round,
+		model_hash: tensor_codec::sha3_256(&preimage),
+		updates_root,
+		accepted: (0..scores.len() as u32).collect(),
+		scores,
 	}
 }

@@ -6,7 +6,7 @@
 //! in the round in flight can still be slashed (see `slashing.rs`).
 
 use crate::{pallet::*, BalanceOf, Bond, WeightInfo};
-use fedledger_primitives::ModelId;
+use fedledger_primitives::{model::Schedule, ModelId};
 use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
@@ -223,12 +223,14 @@ impl<T: Config> Pallet<T> {
 
 	/// Whether `who` has a commitment in `model`'s round in flight: it is slashed if it does
 	/// not reveal, so its bond must stay until the round closes. (A retired model's abandoned
-	/// round slashes nobody.)
+	/// round slashes nobody, and a buffered commitment owes no update.)
 	pub(crate) fn committed_in_open_round(model: ModelId, who: &T::AccountId) -> bool {
 		let Some(round) = CurrentRound::<T>::get(model) else {
 			return false;
 		};
-		let open = Rounds::<T>::get(model, round).is_some_and(|info| !info.phase.is_closed());
+		let open = Rounds::<T>::get(model, round).is_some_and(|info| {
+			!info.phase.is_closed() && matches!(info.config.schedule, Schedule::Sync { .. })
+		});
 		open && Commitments::<T>::contains_key((model, round), who) && Self::is_live(model)
 	}
 

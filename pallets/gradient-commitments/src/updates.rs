@@ -114,10 +114,7 @@ impl<T: Config> Pallet<T> {
 		);
 		let commitment =
 			Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
-		ensure!(
-			commitment.at < Self::now(),
-			Error::<T>::CommittedThisBlock
-		);
+		ensure!(commitment.at < Self::now(), Error::<T>::CommittedThisBlock);
 		Self::ensure_matches(&commitment, &payload, &salt, &who)?;
 		ensure!(
 			info.updates < T::MaxUpdatesPerRound::get(),

@@ -137,6 +137,15 @@ export function signAndWait(tx, signer, { timeoutMs = 120_000, finalized = false
   });
 }
 
+/**
+ * Sends `txs` from `signer` at once with consecutive nonces; resolves to one settled result
+ * per transaction (`{ status: 'fulfilled' | 'rejected', value | reason }`).
+ */
+export async function sendAll(api, signer, txs) {
+  const first = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
+  return Promise.allSettled(txs.map((tx, i) => signAndWait(tx, signer, { nonce: first + i })));
+}
+
 /** Errors the pool gives when a nonce was taken by another transaction of the same account. */
 export function isNonceRace(error) {
   return /1010|1014|Priority is too low|outdated|stale|Transaction is temporarily banned/i.test(String(error?.message ?? error));

@@ -95,6 +95,8 @@ function checkPrerequisites({ binaries, dataset }) {
  * @param {number} [options.trainers] number of trainer nodes (1–5), sharing the dataset as shards i/K
  * @param {{index: number, attack: string}} [options.malicious] trainer `index` runs the
  *   attacks build with `--fl-attack attack` (sign-flip, scaling, gaussian)
+ * @param {string} [options.liar] the validator (`alice`, `bob`, `charlie`) that runs the attacks
+ *   build with `--fl-lie`: every report a wrong hash and fake scores
  * @param {string} [options.dataset] the Fashion-MNIST directory
  * @param {number} [options.alpha] Dirichlet concentration of the split (node default if absent)
  * @param {number} [options.partitionSeed] seed of the split (node default if absent)
@@ -104,6 +106,7 @@ function checkPrerequisites({ binaries, dataset }) {
 export async function startTestnet({
   trainers = 4,
   malicious = null,
+  liar = null,
   dataset = datasetDir(),
   alpha,
   partitionSeed,
@@ -111,12 +114,13 @@ export async function startTestnet({
   timeoutMs = 120_000,
 } = {}) {
   if (trainers < 1 || trainers > TRAINERS.length) throw new Error(`trainers must be 1..${TRAINERS.length}`);
+  if (liar && !VALIDATORS.some((v) => v.name === liar)) throw new Error(`no validator ${liar}`);
   checkPrerequisites({
-    binaries: [nodeBinary(), ...(malicious ? [attacksBinary()] : [])],
+    binaries: [nodeBinary(), ...(malicious || liar ? [attacksBinary()] : [])],
     dataset,
   });
   const rootDir = mkdtempSync(join(tmpdir(), 'fedledger-testnet-'));
-  const members = await planMembers({ trainers, malicious, dataset, alpha, partitionSeed, chain, rootDir });
+  const members = await planMembers({ trainers, malicious, liar, dataset, alpha, partitionSeed, chain, rootDir });
   const net = new Testnet(rootDir, members, timeoutMs);
   try {
     for (const m of members) {
@@ -132,7 +136,7 @@ export async function startTestnet({
 }
 
 /** Every node's identity, role, binary, ports and command line (nothing started yet). */
-async function planMembers({ trainers, malicious, dataset, alpha, partitionSeed, chain, rootDir }) {
+async function planMembers({ trainers, malicious, liar, dataset, alpha, partitionSeed, chain, rootDir }) {
   const validators = [];
   for (const [i, v] of VALIDATORS.entries()) {
     const [rpc, p2p, prometheus] = await freePorts(3);
@@ -151,7 +155,8 @@ async function planMembers({ trainers, malicious, dataset, alpha, partitionSeed,
   const bootnode = (v) => `/ip4/127.0.0.1/tcp/${v.ports.p2p}/p2p/${v.peerId}`;
   for (const v of validators) {
     const others = validators.filter((o) => o !== v).map(bootnode);
-    v.binary = nodeBinary();
+    v.lies = v.name === liar;
+    v.binary = v.lies ? attacksBinary() : nodeBinary();
     v.args = [
       '--chain', chain,
       '--validator', v.flag, // the flag puts the authority's aura and grandpa keys in the keystore
@@ -160,6 +165,7 @@ async function planMembers({ trainers, malicious, dataset, alpha, partitionSeed,
       // The tests read the events of every block since the model was registered; keep their
       // state beyond the default 256 blocks.
       '--state-pruning', 'archive',
+      ...(v.lies ? ['--fl-lie'] : []),
       '--bootnodes', ...others,
     ];
   }

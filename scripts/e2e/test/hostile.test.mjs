@@ -22,7 +22,7 @@ import {
   pollUntil,
   registerModel,
   registerModelTx,
-  signAndWait,
+  sendAll,
   UNIT,
   waitForRoundsFinalized,
   waitForTrainerBonds,
@@ -63,15 +63,6 @@ function peakMemoryKib(node) {
   const match = status.match(/^VmHWM:\s+(\d+) kB$/m);
   assert.ok(match, `no VmHWM in /proc/${node.child.pid}/status`);
   return Number(match[1]);
-}
-
-/**
- * Sends `txs` from `signer` at once with consecutive nonces; resolves to one settled result
- * per transaction (`{ status: 'fulfilled' | 'rejected', value | reason }`).
- */
-async function sendAll(api, signer, txs) {
-  const first = (await api.rpc.system.accountNextIndex(signer.address)).toNumber();
-  return Promise.allSettled(txs.map((tx, i) => signAndWait(tx, signer, { nonce: first + i })));
 }
 
 describe('hostile registrations on a live chain', { timeout: 15 * MINUTE }, () => {

@@ -27,77 +27,33 @@ import {
   decodeTensorF32,
   describeDispatchError,
   formatFlt,
-  fundModel,
-  initialWeights,
   isEvent,
   isNonceRace,
-  logisticConfig,
   modelInfo,
   parameterCount,
   pollUntil,
-  registerModel,
   roundFinalized,
   sha3Hex,
   signAndWait,
-  UNIT,
   versionRecord,
   waitForEvent,
   waitForRoundsFinalized,
-  waitForTrainerBonds,
-  waitForValidators,
 } from '../lib/chain.mjs';
 import { rpcCall, simBinary } from '../lib/node.mjs';
 import { datasetDir, startTestnet } from '../lib/testnet.mjs';
+import {
+  FUND,
+  logRound,
+  MINUTE,
+  ofModel,
+  registerFundedModel,
+  trainingConfig,
+} from '../lib/scenario.mjs';
 
-const MINUTE = 60_000;
-
-/** Endowed, neither an authority nor a trainer: whatever it is credited is the owner share. */
-const OWNER_SURI = '//Ferdie//stash';
-/** The reward pool: 100 rounds' worth, so every round here releases the full reward. */
-const FUND = 100_000n * UNIT;
-const REWARD_PER_ROUND = 1_000n * UNIT;
 /** Rounds the training test waits for; the version chain is checked over v0..v5. */
 const ROUNDS = 5;
 /** Chance on 10 classes is 0.1; logistic regression reaches ~0.84 centrally. */
 const MIN_ACCURACY = 0.6;
-
-/**
- * Logistic regression on 784 pixels → 10 classes; 4 + 4 + 4 block phases; trimmed mean unless
- * `rule` says otherwise.
- */
-function trainingConfig(minUpdates, rule = undefined) {
-  return logisticConfig({
-    ...(rule ? { rule } : {}),
-    learningRate: 0.1,
-    commit: 4,
-    reveal: 4,
-    aggregate: 4,
-    minUpdates,
-    reward: REWARD_PER_ROUND,
-    split: { owner: 0.1, validators: 0.2 },
-  });
-}
-
-/**
- * Waits for the FL validators, registers and funds a model from the owner account, and waits
- * until every trainer has bonded for it (a trainer that cannot bond fails here, quickly, rather
- * than as missing rounds later).
- */
-async function registerFundedModel(api, net, config) {
-  await waitForValidators(api, net.validators.length, 3 * MINUTE);
-  const owner = await account(OWNER_SURI);
-  const weights = initialWeights(parameterCount(config));
-  const registered = await registerModel(api, owner, config, weights);
-  await fundModel(api, owner, registered.model, FUND);
-  await waitForTrainerBonds(api, registered.model, net.trainers.map((t) => t.address), 3 * MINUTE);
-  console.log(`model ${registered.model} registered at block ${registered.blockNumber} by ${owner.address}`);
-  return { ...registered, weights, owner };
-}
-
-/** Prints a round as it finalizes, so a slow run shows progress. */
-function logRound(r) {
-  console.log(`round ${r.round} finalized → v${r.version} ${r.modelHash.slice(0, 10)}… accepted ${r.accepted} rejected ${r.rejected} reward ${formatFlt(r.reward)}`);
-}
 
 /** Weights of a model version from a node's `fedledger_modelWeights`, once it has rebuilt them. */
 async function weightsFromNode(node, model, version) {
@@ -161,11 +117,6 @@ async function acceptedByQuorum(api, model, round, index) {
 /** Sums a BigInt field over records. */
 function sum(records, field) {
   return records.reduce((acc, r) => acc + r.data[field].toBigInt(), 0n);
-}
-
-/** Whether a record belongs to `model` (every fedledger event names its model). */
-function ofModel(model) {
-  return (r) => r.data.model?.toNumber() === model;
 }
 
 /**

@@ -8,7 +8,8 @@ use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion}
 #[test]
 fn v1_commitments_become_commitments_made_at_block_zero() {
 	new_test_ext().execute_with(|| {
-		let (key, who, digest) = ((0, 3), 10u64, [7u8; 32]);
+		let (key, who, digest): (RoundKey, AccountId, fedledger_primitives::Digest) =
+			((0, 3), 10, [7u8; 32]);
 		// A version-1 entry: the bare digest.
 		sp_io::storage::set(
 			&Commitments::<Test>::hashed_key_for(key, who),

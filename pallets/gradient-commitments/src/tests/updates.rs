@@ -299,7 +299,10 @@ fn submit_buffered(
 	)
 }
 
-fn buffered(buffer_size: u32, min_updates: u32) -> TrainingConfig<Balance> {
+fn buffered(
+	buffer_size: u32,
+	min_updates: u32,
+) -> fedledger_primitives::model::TrainingConfig<Balance> {
 	let mut c = config(min_updates);
 	c.schedule = fedledger_primitives::model::Schedule::BufferedAsync {
 		buffer_size,
@@ -359,7 +362,10 @@ fn a_copied_buffered_submission_is_refused_and_the_original_lands() {
 		);
 		assert!(Updates::<Test>::contains_key((model, 0), honest));
 		assert!(!Updates::<Test>::contains_key((model, 0), copier));
-		assert_eq!(UpdateOrder::<Test>::get((model, 0)).into_inner(), vec![honest]);
+		assert_eq!(
+			UpdateOrder::<Test>::get((model, 0)).into_inner(),
+			vec![honest]
+		);
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
