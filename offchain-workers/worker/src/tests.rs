@@ -246,19 +246,8 @@ fn a_lying_validator_reports_a_wrong_hash_and_fake_scores_over_the_true_set() {
 			chain.reveal_foreign([i + 1; 32], &v);
 		}
 		chain.reveal_foreign([9; 32], &[-3.0; PARAMS as usize]);
-		let mut w = Worker::new(
-			chain.clone(),
-			Store::open(dir.path()).unwrap(),
-			WorkerConfig {
-				account: Some(ME),
-				validator: true,
-				validator_bond: 100,
-				lie_in_reports: lie,
-				..Default::default()
-			},
-			None,
-			Arc::default(),
-		);
+		let mut w = validator(chain.clone(), dir.path());
+		w.config.lie_in_reports = lie;
 		w.on_block().unwrap();
 		chain.include_pending();
 		chain.set_phase(RoundPhase::Aggregate);

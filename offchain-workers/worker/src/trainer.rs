@@ -100,6 +100,14 @@ pub fn refusal(config: &TrainingConfig<Balance>) -> Option<&'static str> {
 	None
 }
 
+/// A journaled update that matches the trainer's on-chain commitment: what its reveal (or
+/// buffered submission) sends.
+struct CommittedUpdate {
+	journal: CommitJournal,
+	payload: Vec<u8>,
+	salt: [u8; 32],
+}
+
 /// γ of a node-side `scaling` attack given without one (the simulator uses n / f, which a
 /// node does not know).
 pub const DEFAULT_SCALING_GAMMA: f32 = 10.0;
@@ -356,14 +364,14 @@ impl<C: Chain> Worker<C> {
 		})
 	}
 
-	/// The journaled update `on_chain` commits to, with its journal and salt; `None` (logged)
-	/// if the journal is gone or does not match, when there is nothing this worker can send.
+	/// The journaled update `on_chain` commits to; `None` (logged) if the journal is gone or
+	/// does not match, when there is nothing this worker can send.
 	fn committed_update(
 		&self,
 		me: &[u8; 32],
 		round: &RoundState,
 		on_chain: &[u8; 32],
-	) -> Result<Option<(CommitJournal, Vec<u8>, [u8; 32])>, WorkerError> {
+	) -> Result<Option<CommittedUpdate>, WorkerError> {
 		let Some(journal) = self.store.commit(round.model, round.index)? else {
 			log::error!(
 				target: LOG_TARGET,
@@ -381,7 +389,11 @@ impl<C: Chain> Worker<C> {
 			);
 			return Ok(None);
 		}
-		Ok(Some((journal, payload, salt)))
+		Ok(Some(CommittedUpdate {
+			journal,
+			payload,
+			salt,
+		}))
 	}
 
 	fn journaled_update(
@@ -421,7 +433,12 @@ impl<C: Chain> Worker<C> {
 		if updates.iter().any(|u| u.submitter == *me) {
 			return self.settle(&key);
 		}
-		let Some((journal, payload, salt)) = self.committed_update(me, round, &on_chain)? else {
+		let Some(CommittedUpdate {
+			journal,
+			payload,
+			salt,
+		}) = self.committed_update(me, round, &on_chain)?
+		else {
 			return Ok(());
 		};
 		let (model, index, num_samples) = (round.model, round.index, journal.num_samples);
@@ -455,7 +472,12 @@ impl<C: Chain> Worker<C> {
 			return self.commit(at, me, round, &model.version_hash, model.version);
 		};
 		self.settle(&format!("commit-{}-{}", round.model, round.index))?;
-		let Some((journal, payload, salt)) = self.committed_update(me, round, &on_chain)? else {
+		let Some(CommittedUpdate {
+			journal,
+			payload,
+			salt,
+		}) = self.committed_update(me, round, &on_chain)?
+		else {
 			return Ok(());
 		};
 		let (model, index) = (round.model, round.index);

@@ -81,6 +81,18 @@ fn open_round<T: Config>(model: ModelId) -> RoundIndex {
 	CurrentRound::<T>::get(model).expect("round opened")
 }
 
+/// `who` commits to `payload` (with [`SALT`]) in `round` of `model`.
+fn commit_to<T: Config>(model: ModelId, round: RoundIndex, who: &T::AccountId, payload: &[u8]) {
+	let commitment = tensor_codec::commitment(payload, &SALT, &who.encode());
+	Pallet::<T>::commit_update(
+		RawOrigin::Signed(who.clone()).into(),
+		model,
+		round,
+		commitment,
+	)
+	.expect("a bonded trainer commits in the round's commit window");
+}
+
 fn bonded_trainer<T: Config>(model: ModelId, index: u32) -> T::AccountId
 where
 	T::Currency: Mutate<T::AccountId>,
@@ -305,14 +317,7 @@ mod benchmarks {
 		let round = open_round::<T>(model);
 		let who = bonded_trainer::<T>(model, 0);
 		let payload = payload_for(params, 1);
-		let commitment = tensor_codec::commitment(&payload, &SALT, &who.encode());
-		Pallet::<T>::commit_update(
-			RawOrigin::Signed(who.clone()).into(),
-			model,
-			round,
-			commitment,
-		)
-		.unwrap();
+		commit_to::<T>(model, round, &who, &payload);
 		let fillers: Vec<T::AccountId> = (1..T::MaxUpdatesPerRound::get())
 			.map(|i| account("filler", i, 0))
 			.collect();
@@ -363,14 +368,7 @@ mod benchmarks {
 		});
 		UpdateOrder::<T>::insert((model, round), BoundedVec::truncate_from(fillers));
 		let payload = payload_for(params, 2);
-		let commitment = tensor_codec::commitment(&payload, &SALT, &who.encode());
-		Pallet::<T>::commit_update(
-			RawOrigin::Signed(who.clone()).into(),
-			model,
-			round,
-			commitment,
-		)
-		.unwrap();
+		commit_to::<T>(model, round, &who, &payload);
 		let now = frame_system::Pallet::<T>::block_number();
 		frame_system::Pallet::<T>::set_block_number(now.saturating_add(1u32.into()));
 		let payload: PayloadOf<T> = BoundedVec::try_from(payload).expect("fits");

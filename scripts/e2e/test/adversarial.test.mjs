@@ -115,6 +115,7 @@ describe('a lying validator and an owner pausing mid-reveal on a local testnet',
       assert.ok(slash, `the liar is slashed for round ${round.round}`);
       assert.equal(slash.data.fault.toString(), 'ContradictingReport');
       assert.ok(slash.data.amount.toBigInt() > 0n);
+      console.log(`round ${round.round}: the liar lost ${formatFlt(slash.data.amount.toBigInt())} of its bond`);
     }
     assert.ok(!records.some((r) => isEvent(r, 'gradientCommitments', 'TrainerSlashed')), 'no trainer slashed');
     const paidValidators = new Set(records
