@@ -2,7 +2,7 @@
 # Builds, in release mode, every target of the workspace: the node (and with it the runtime
 # wasm), `fedledger-sim` (the evaluation and simulation CLI), every test and bench, and
 # `fedledger-node-attacks` — the same node with the `attacks` feature, whose `--fl-attack`
-# makes a trainer poison its updates. The attacking variant exists for the local testnet, the
+# makes a trainer poison its updates and `--fl-lie` makes a validator lie in its reports. The attacking variant exists for the local testnet, the
 # demo and the end-to-end tests only; the production binary `fedledger-node` cannot attack.
 #
 # Why every target, also for the demo: cargo resolves features once per invocation, and the
