@@ -364,6 +364,17 @@ impl<C: Chain> Worker<C> {
 		})
 	}
 
+	/// Whether the chain holds this trainer's update of `round` (revealed or submitted).
+	fn sent_update(
+		&self,
+		at: &BlockRef,
+		me: &[u8; 32],
+		round: &RoundState,
+	) -> Result<bool, WorkerError> {
+		let updates = self.chain.round_updates(at, round.model, round.index)?;
+		Ok(updates.iter().any(|u| u.submitter == *me))
+	}
+
 	/// The journaled update `on_chain` commits to; `None` (logged) if the journal is gone or
 	/// does not match, when there is nothing this worker can send.
 	fn committed_update(
@@ -429,8 +440,7 @@ impl<C: Chain> Worker<C> {
 		let Some(on_chain) = self.chain.commitment(at, round.model, round.index, me)? else {
 			return Ok(()); // nothing committed this round
 		};
-		let updates = self.chain.round_updates(at, round.model, round.index)?;
-		if updates.iter().any(|u| u.submitter == *me) {
+		if self.sent_update(at, me, round)? {
 			return self.settle(&key);
 		}
 		let Some(CommittedUpdate {
@@ -464,8 +474,7 @@ impl<C: Chain> Worker<C> {
 		round: &RoundState,
 	) -> Result<(), WorkerError> {
 		let key = format!("submit-{}-{}", round.model, round.index);
-		let updates = self.chain.round_updates(at, round.model, round.index)?;
-		if updates.iter().any(|u| u.submitter == *me) {
+		if self.sent_update(at, me, round)? {
 			return self.settle(&key);
 		}
 		let Some(on_chain) = self.chain.commitment(at, round.model, round.index, me)? else {

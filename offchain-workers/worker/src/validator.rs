@@ -76,45 +76,34 @@ impl<C: Chain> Worker<C> {
 		let Some((next, updates_root)) = self.computed.get(&cache_key).cloned() else {
 			return Ok(());
 		};
-		let mut report = FlCall::ReportAggregate {
-			model: model.id,
-			round: round.index,
-			model_hash: next.hash,
-			updates_root,
-			accepted: accepted_indices(&next.accepted),
-			scores: next.scores.clone(),
-		};
+		let (mut model_hash, mut accepted, mut scores) = (
+			next.hash,
+			accepted_indices(&next.accepted),
+			next.scores.clone(),
+		);
 		if self.config.lie_in_reports {
-			report = lie(report);
+			(model_hash, accepted, scores) = lie(&model_hash, scores);
 		}
-		self.perform(at, &key, |_| Ok(Some(report)))
+		self.perform(at, &key, |_| {
+			Ok(Some(FlCall::ReportAggregate {
+				model: model.id,
+				round: round.index,
+				model_hash,
+				updates_root,
+				accepted,
+				scores,
+			}))
+		})
 	}
 }
 
-/// The lying validator's report (`--fl-lie`): over the true update set (so it is taken, not
-/// refused), a hash no honest validator computes, every update accepted, and the scores
-/// reversed — the worst case a validator with a third of the stake can try.
-fn lie(report: FlCall) -> FlCall {
-	let FlCall::ReportAggregate {
-		model,
-		round,
-		model_hash,
-		updates_root,
-		accepted: _,
-		mut scores,
-	} = report
-	else {
-		return report;
-	};
+/// What the lying validator (`--fl-lie`) reports instead of the honest `model_hash` and
+/// `scores`, over the true update set (so the report is taken, not refused): a hash no honest
+/// validator computes, every update accepted, and the scores reversed.
+fn lie(model_hash: &[u8; 32], mut scores: Vec<u32>) -> ([u8; 32], Vec<u32>, Vec<u32>) {
 	let mut preimage = b"fedledger/lie".to_vec();
-	preimage.extend_from_slice(&model_hash);
+	preimage.extend_from_slice(model_hash);
 	scores.reverse();
-	FlCall::ReportAggregate {
-		model,
-		round,
-		model_hash: tensor_codec::sha3_256(&preimage),
-		updates_root,
-		accepted: (0..scores.len() as u32).collect(),
-		scores,
-	}
+	let accepted = (0..scores.len() as u32).collect();
+	(tensor_codec::sha3_256(&preimage), accepted, scores)
 }

@@ -144,9 +144,9 @@ fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
 	let key = (model, round);
 	let expired = round.checked_sub(T::ReplayWindow::get());
 	let trainers: Vec<T::AccountId> = (0..n).map(|i| account("trainer", i, 0)).collect();
+	let at = frame_system::Pallet::<T>::block_number();
 	for (i, t) in trainers.iter().enumerate() {
 		let digest = [i as u8; 32];
-		let at = frame_system::Pallet::<T>::block_number();
 		Commitments::<T>::insert(key, t, Commitment { digest, at });
 		SeenPayloads::<T>::insert(key, digest, ());
 		if let Some(expired) = expired {
@@ -683,10 +683,10 @@ mod benchmarks {
 		let v = T::MaxValidators::get();
 		seed_revealed_round::<T>(model, round, n);
 		let deposit = Pallet::<T>::commit_deposit(&Rounds::<T>::get(model, round).unwrap());
+		let at = frame_system::Pallet::<T>::block_number();
 		for i in n..T::MaxCommitsPerRound::get() {
 			let who = funded::<T>("squatter", i);
 			Pallet::<T>::hold_deposit(&who, deposit).expect("funded");
-			let at = frame_system::Pallet::<T>::block_number();
 			Commitments::<T>::insert(
 				key,
 				&who,

@@ -81,8 +81,7 @@ impl<T: Config> Pallet<T> {
 			Call::submit_update { model, round, .. } => {
 				fresh(*model, *round, RoundPhase::Buffer)
 					&& Self::ensure_bonded(*model, who).is_ok()
-					&& Commitments::<T>::get((*model, *round), who)
-						.is_some_and(|c| c.at < Self::now())
+					&& Self::earlier_commitment(*model, *round, who).is_ok()
 					&& !Updates::<T>::contains_key((*model, *round), who)
 			}
 			Call::report_aggregate { model, round, .. } => {

@@ -112,9 +112,7 @@ impl<T: Config> Pallet<T> {
 			!Updates::<T>::contains_key((model, round), &who),
 			Error::<T>::AlreadyRevealed
 		);
-		let commitment =
-			Commitments::<T>::get((model, round), &who).ok_or(Error::<T>::NotCommitted)?;
-		ensure!(commitment.at < Self::now(), Error::<T>::CommittedThisBlock);
+		let commitment = Self::earlier_commitment(model, round, &who)?;
 		Self::ensure_matches(&commitment, &payload, &salt, &who)?;
 		ensure!(
 			info.updates < T::MaxUpdatesPerRound::get(),
@@ -144,6 +142,19 @@ impl<T: Config> Pallet<T> {
 			Some(Schedule::BufferedAsync { .. }) => RoundPhase::Buffer,
 			_ => RoundPhase::Commit,
 		}
+	}
+
+	/// `who`'s commitment in `round` of `model`, if it was made in an earlier block: what a
+	/// buffered submission must follow (see the module docs).
+	pub(crate) fn earlier_commitment(
+		model: ModelId,
+		round: RoundIndex,
+		who: &T::AccountId,
+	) -> Result<CommitmentOf<T>, DispatchError> {
+		let commitment =
+			Commitments::<T>::get((model, round), who).ok_or(Error::<T>::NotCommitted)?;
+		ensure!(commitment.at < Self::now(), Error::<T>::CommittedThisBlock);
+		Ok(commitment)
 	}
 
 	/// Whether `payload` and `salt` are what `who` committed to.

@@ -29,11 +29,10 @@ import {
   waitForValidators,
 } from '../lib/chain.mjs';
 import { rpcCall } from '../lib/node.mjs';
+import { MINUTE, OWNER_SURI } from '../lib/scenario.mjs';
 import { startTestnet } from '../lib/testnet.mjs';
 
-const MINUTE = 60_000;
 const ATTACKER_SURI = '//Eve//stash';
-const OWNER_SURI = '//Ferdie//stash';
 /** Rounds the honest model must finalize after the attacks. */
 const ROUNDS = 3;
 /**

@@ -155,16 +155,7 @@ fn reveal_checks_commitment_codec_shape_and_copies() {
 #[test]
 fn buffered_async_round_closes_after_k_updates_and_checks_staleness() {
 	new_test_ext().execute_with(|| {
-		let mut c = config(2);
-		c.schedule = fedledger_primitives::model::Schedule::BufferedAsync {
-			buffer_size: 3,
-			max_staleness: 2,
-			staleness: fedledger_primitives::rules::StalenessFn::Constant,
-			buffer_blocks: 6,
-			aggregate_blocks: 3,
-			min_updates: 2,
-		};
-		let model = register_model(c, 5_000);
+		let model = register_model(buffered(3, 2), 5_000);
 		for t in TRAINERS {
 			assert_ok!(GradientCommitments::bond_trainer(
 				RuntimeOrigin::signed(t),
