@@ -26,7 +26,9 @@ if [ ! -x "$BENCHER" ]; then
 	# has no RocksDB and needs neither).
 	apt_install_missing libclang-dev clang
 	echo "== installing frame-omni-bencher 0.28.0 (stable2609) into $TOOLS"
-	CARGO_TARGET_DIR="$HOME/.cache/fedledger/target-bencher" \
+	# Its own test runtime's wasm build must not be pointed at this workspace's Cargo.lock
+	# (scripts/env.sh sets the hint for the fedledger runtime).
+	env -u WASM_BUILD_WORKSPACE_HINT CARGO_TARGET_DIR="$HOME/.cache/fedledger/target-bencher" \
 		cargo install --locked frame-omni-bencher@0.28.0 --root "$TOOLS"
 fi
 

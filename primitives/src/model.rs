@@ -239,6 +239,19 @@ impl Schedule {
 			}
 		}
 	}
+
+	/// Blocks of the aggregate window (validators commit to their reports), which is also
+	/// the length of the report-reveal window that follows it.
+	pub fn aggregate_blocks(&self) -> u32 {
+		match self {
+			Self::Sync {
+				aggregate_blocks, ..
+			}
+			| Self::BufferedAsync {
+				aggregate_blocks, ..
+			} => *aggregate_blocks,
+		}
+	}
 }
 
 /// How a round's released reward is split; the three parts sum to 100 %.

@@ -26,12 +26,17 @@ pub enum RoundPhase {
 	Reveal,
 	/// Buffered asynchronous mode: trainers submit updates against a recent version.
 	Buffer,
-	/// Validators report the aggregate they computed.
+	/// Validators compute the aggregate and commit to their report of it
+	/// (`commit_report`); nobody's report is readable yet.
 	Aggregate,
 	/// Validators holding ≥ 2/3 of the round's validator stake reported the same model hash.
 	Finalized,
 	/// The round closed without a new version.
 	Failed,
+	/// Validators that committed reveal their reports (`report_aggregate`); the round settles
+	/// at the end of this window, or once every committed report is revealed. (Last, so that
+	/// the earlier variants keep their encoding.)
+	ReportReveal,
 }
 
 impl RoundPhase {
@@ -85,9 +90,59 @@ pub fn update_set_root<'a>(hashes: impl IntoIterator<Item = &'a crate::Digest>) 
 		.fold(EMPTY_UPDATE_ROOT, |root, h| extend_update_root(&root, h))
 }
 
+/// A validator's commitment to its report of a round:
+/// `sha3_256(SCALE(model_hash, accepted, scores) ‖ salt ‖ account)`.
+///
+/// Validators commit to their reports before anyone reveals one, so a validator that did not
+/// aggregate cannot copy another's report out of the pool; the account makes a copied
+/// commitment useless too. `accepted` and `scores` encode as the pallet's bounded vectors do
+/// (a compact length, then the `u32`s). The update-set root is not in it: the commitment
+/// carries the root in the clear, and the pallet checks it there.
+pub fn report_commitment(
+	model_hash: &crate::Digest,
+	accepted: &[u32],
+	scores: &[u32],
+	salt: &[u8; 32],
+	account: &[u8],
+) -> crate::Digest {
+	let report = (model_hash, accepted, scores).encode();
+	crate::tensor_codec::commitment(&report, salt, account)
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	#[test]
+	fn a_report_commitment_binds_every_field_and_the_account() {
+		let (hash, salt) = ([7u8; 32], [1u8; 32]);
+		let base = report_commitment(&hash, &[0, 1], &[5, 6], &salt, &[9u8; 32]);
+		assert_ne!(
+			base,
+			report_commitment(&[8u8; 32], &[0, 1], &[5, 6], &salt, &[9u8; 32])
+		);
+		assert_ne!(
+			base,
+			report_commitment(&hash, &[0], &[5, 6], &salt, &[9u8; 32])
+		);
+		assert_ne!(
+			base,
+			report_commitment(&hash, &[0, 1], &[6, 5], &salt, &[9u8; 32])
+		);
+		assert_ne!(
+			base,
+			report_commitment(&hash, &[0, 1], &[5, 6], &[2u8; 32], &[9u8; 32])
+		);
+		assert_ne!(
+			base,
+			report_commitment(&hash, &[0, 1], &[5, 6], &salt, &[8u8; 32])
+		);
+		// Moving a value between the two lists changes the bytes hashed (length prefixes).
+		assert_ne!(
+			report_commitment(&hash, &[0, 1], &[5], &salt, &[9u8; 32]),
+			report_commitment(&hash, &[0], &[1, 5], &salt, &[9u8; 32])
+		);
+	}
 
 	#[test]
 	fn the_update_root_commits_to_the_set_and_its_order() {

@@ -332,6 +332,10 @@ impl_runtime_apis! {
 		fn reported_hash(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest> {
 			pallet_gradient_commitments::Reports::<Runtime>::get((model, round), who).map(|r| r.model_hash)
 		}
+
+		fn report_commitment(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest> {
+			pallet_gradient_commitments::ReportCommitments::<Runtime>::get((model, round), who)
+		}
 	}
 
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {

@@ -182,10 +182,6 @@ fn a_reveal_declares_the_benchmarked_weight_of_its_payload_length() {
 		+ tensor_codec::HEADER_LEN as u32;
 	assert_eq!(
 		xt.function.get_dispatch_info().call_weight,
-		fedledger_runtime::GradientCommitments::update_intake_weight(
-			<Runtime as pallet_gradient_commitments::Config>::WeightInfo::reveal_update(
-				payload_len
-			)
-		)
+		<Runtime as pallet_gradient_commitments::Config>::WeightInfo::reveal_update(payload_len)
 	);
 }

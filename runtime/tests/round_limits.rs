@@ -81,7 +81,9 @@ fn hostile_schedules_are_refused_with_the_runtimes_constants() {
 #[test]
 fn reward_terms_wait_out_the_unbonding_delay_and_the_longest_round() {
 	use fedledger_runtime::configs::{MaxPhaseBlocks, RewardTermsDelay, UnbondingDelay};
-	assert!(RewardTermsDelay::get() >= UnbondingDelay::get() + 3 * MaxPhaseBlocks::get());
+	let longest_round = pallet_gradient_commitments::LONGEST_ROUND_PHASES * MaxPhaseBlocks::get();
+	assert!(UnbondingDelay::get() >= longest_round);
+	assert!(RewardTermsDelay::get() >= UnbondingDelay::get() + longest_round);
 }
 
 /// The `dev` and `local` presets seat their authorities as FL validators at genesis, with a

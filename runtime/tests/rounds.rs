@@ -147,25 +147,42 @@ fn rounds_finalize_pay_honest_participants_and_slash_faults() {
 				pallet_gradient_commitments::ValidatorBonds::<Runtime>::get(&validators[2])
 					.unwrap()
 					.amount;
-			// The third validator reports a different model first: slashed at finalization.
-			assert_ok!(GradientCommitments::report_aggregate(
-				RuntimeOrigin::signed(validators[2].clone()),
-				0,
-				round,
-				[0xEE; 32],
-				pallet_gradient_commitments::UpdateSetRoot::<Runtime>::get((0, round)),
-				accepted.clone(),
-				scores.clone()
-			));
-			for v in &validators[..2] {
+			// Every validator commits to its report, then reveals it. The third reports a
+			// different model, first: slashed at finalization.
+			let reports = [
+				(validators[2].clone(), [0xEE; 32]),
+				(validators[0].clone(), new_hash),
+				(validators[1].clone(), new_hash),
+			];
+			let report_salt = [7u8; 32];
+			for (v, hash) in &reports {
+				assert_ok!(GradientCommitments::commit_report(
+					RuntimeOrigin::signed(v.clone()),
+					0,
+					round,
+					pallet_gradient_commitments::UpdateSetRoot::<Runtime>::get((0, round)),
+					fedledger_primitives::round::report_commitment(
+						hash,
+						&accepted,
+						&scores,
+						&report_salt,
+						&v.encode()
+					)
+				));
+			}
+			assert_eq!(
+				Rounds::<Runtime>::get(0, round).unwrap().phase,
+				RoundPhase::ReportReveal
+			);
+			for (v, hash) in &reports {
 				assert_ok!(GradientCommitments::report_aggregate(
 					RuntimeOrigin::signed(v.clone()),
 					0,
 					round,
-					new_hash,
-					pallet_gradient_commitments::UpdateSetRoot::<Runtime>::get((0, round)),
+					*hash,
 					accepted.clone(),
-					scores.clone()
+					scores.clone(),
+					report_salt
 				));
 			}
 			let info = Rounds::<Runtime>::get(0, round).unwrap();

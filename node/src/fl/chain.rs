@@ -290,6 +290,18 @@ where
 			.map_err(api_err)
 	}
 
+	fn report_commitment(
+		&self,
+		at: &BlockRef,
+		model: ModelId,
+		round: RoundIndex,
+		who: &Account,
+	) -> Result<Option<Digest>, ChainError> {
+		let api = self.client.runtime_api();
+		api.report_commitment(Self::hash(at), model, round, account(who))
+			.map_err(api_err)
+	}
+
 	fn reported_hash(
 		&self,
 		at: &BlockRef,

@@ -98,20 +98,31 @@ fn runtime_call(call: &FlCall) -> Result<RuntimeCall, ChainError> {
 			salt,
 			num_samples,
 		},
+		FlCall::CommitReport {
+			model,
+			round,
+			updates_root,
+			commitment,
+		} => Gc::commit_report {
+			model,
+			round,
+			updates_root,
+			commitment,
+		},
 		FlCall::ReportAggregate {
 			model,
 			round,
 			model_hash,
-			updates_root,
 			accepted,
 			scores,
+			salt,
 		} => Gc::report_aggregate {
 			model,
 			round,
 			model_hash,
-			updates_root,
 			accepted: bounded(accepted, "accepted set")?,
 			scores: bounded(scores, "scores")?,
+			salt,
 		},
 	}))
 }

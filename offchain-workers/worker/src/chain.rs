@@ -106,14 +106,22 @@ pub enum FlCall {
 		salt: [u8; 32],
 		num_samples: u32,
 	},
+	CommitReport {
+		model: ModelId,
+		round: RoundIndex,
+		/// The root of the update set aggregated (`fedledger_primitives::round`).
+		updates_root: Digest,
+		/// `fedledger_primitives::round::report_commitment` of the report below.
+		commitment: Digest,
+	},
 	ReportAggregate {
 		model: ModelId,
 		round: RoundIndex,
 		model_hash: Digest,
-		/// The root of the update set aggregated (`fedledger_primitives::round`).
-		updates_root: Digest,
 		accepted: Vec<u32>,
 		scores: Vec<u32>,
+		/// The salt of the report commitment it must match.
+		salt: [u8; 32],
 	},
 }
 
@@ -190,6 +198,14 @@ pub trait Chain: Send + Sync {
 	) -> Result<Option<Balance>, ChainError>;
 	/// The commitment `who` made in a round.
 	fn commitment(
+		&self,
+		at: &BlockRef,
+		model: ModelId,
+		round: RoundIndex,
+		who: &Account,
+	) -> Result<Option<Digest>, ChainError>;
+	/// The commitment `who` made to its report of a round.
+	fn report_commitment(
 		&self,
 		at: &BlockRef,
 		model: ModelId,

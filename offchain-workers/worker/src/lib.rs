@@ -275,6 +275,7 @@ pub struct WorkerStatus {
 	pub commits: u64,
 	pub reveals: u64,
 	pub submits: u64,
+	pub report_commits: u64,
 	pub reports: u64,
 	pub mismatches: u64,
 	/// The last wake-up's last failure (of the wake-up, or of one model's duty), if any.
@@ -783,6 +784,7 @@ impl<C: Chain> Worker<C> {
 			FlCall::CommitUpdate { .. } => "commit_update",
 			FlCall::RevealUpdate { .. } => "reveal_update",
 			FlCall::SubmitUpdate { .. } => "submit_update",
+			FlCall::CommitReport { .. } => "commit_report",
 			FlCall::ReportAggregate { .. } => "report_aggregate",
 		};
 		if let Some(m) = &self.metrics {
@@ -793,6 +795,7 @@ impl<C: Chain> Worker<C> {
 			FlCall::CommitUpdate { .. } => status.commits += 1,
 			FlCall::RevealUpdate { .. } => status.reveals += 1,
 			FlCall::SubmitUpdate { .. } => status.submits += 1,
+			FlCall::CommitReport { .. } => status.report_commits += 1,
 			FlCall::ReportAggregate { .. } => status.reports += 1,
 			_ => {}
 		}

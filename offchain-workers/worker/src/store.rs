@@ -1,5 +1,6 @@
 //! The worker's files under the node's base path: weights and payloads by hash, the version
-//! index, per-round manifests, the trainer's commit journal and the submitted transactions.
+//! index, per-round manifests, the trainer's commit journal, the validator's report journal
+//! and the submitted transactions.
 //!
 //! Every write goes to a temporary file that is renamed into place, so a crash (even SIGKILL)
 //! leaves either the old or the new file, never a torn one. Content-addressed files are
@@ -14,10 +15,10 @@
 //!
 //! - **kept**: the version index entry and weights of the last `window` verified versions of
 //!   every model (always including the latest, which the follower extends and the trainer
-//!   trains from), and the payloads, candidate weights and commit journals of its last
-//!   `window` rounds;
-//! - **deleted**: the payloads, candidates and commit journals of older rounds, and the index
-//!   entries and weights of older versions;
+//!   trains from), and the payloads, candidate weights, commit and report journals of its
+//!   last `window` rounds;
+//! - **deleted**: the payloads, candidates, commit and report journals of older rounds, and
+//!   the index entries and weights of older versions;
 //! - a file referenced by anything kept (another model's version, a payload seen in two
 //!   rounds) is never deleted; files no manifest lists (written before manifests existed) are
 //!   left alone.
@@ -59,6 +60,20 @@ pub struct CommitJournal {
 	pub base_version: VersionIndex,
 }
 
+/// What a validator must remember between its report commitment and its reveal: the report
+/// it committed to, the update set it aggregated and the salt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportJournal {
+	/// The new model's hash, hex.
+	pub model_hash: String,
+	/// The root of the update set aggregated, hex.
+	pub updates_root: String,
+	pub accepted: Vec<u32>,
+	pub scores: Vec<u32>,
+	/// The commitment's salt, hex.
+	pub salt: String,
+}
+
 /// A transaction the worker signed, kept until the chain shows its effect.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TxJournal {
@@ -82,7 +97,7 @@ impl Store {
 	/// Opens (creating) the store at `root`.
 	pub fn open(root: &Path) -> Result<Self, StoreError> {
 		for sub in [
-			"weights", "payloads", "versions", "commits", "txs", "rounds",
+			"weights", "payloads", "versions", "commits", "reports", "txs", "rounds",
 		] {
 			let dir = root.join(sub);
 			fs::create_dir_all(&dir).map_err(|source| StoreError::Io { path: dir, source })?;
@@ -239,6 +254,25 @@ impl Store {
 		round: RoundIndex,
 	) -> Result<Option<CommitJournal>, StoreError> {
 		self.get_json("commits", &format!("{model}-{round}"))
+	}
+
+	/// Saves the validator's report journal for a round (before the commitment is submitted).
+	pub fn put_report(
+		&self,
+		model: ModelId,
+		round: RoundIndex,
+		journal: &ReportJournal,
+	) -> Result<(), StoreError> {
+		self.put_json("reports", &format!("{model}-{round}"), journal)
+	}
+
+	/// The validator's report journal for a round.
+	pub fn report(
+		&self,
+		model: ModelId,
+		round: RoundIndex,
+	) -> Result<Option<ReportJournal>, StoreError> {
+		self.get_json("reports", &format!("{model}-{round}"))
 	}
 
 	/// Saves a submitted transaction under its duty key (e.g. `commit-0-3`).
@@ -481,6 +515,7 @@ impl Store {
 		let versions = self.keyed_files("versions", "")?;
 		let manifests = self.keyed_files("rounds", ".json")?;
 		let commits = self.keyed_files("commits", ".json")?;
+		let reports = self.keyed_files("reports", ".json")?;
 
 		// Mark.
 		let mut live_weights = HashSet::new();
@@ -545,6 +580,11 @@ impl Store {
 				self.remove_hashed("payloads", &journal.payload_hash, &mut pruned)?;
 			}
 			Self::remove_counted(&self.json_path("commits", &key), &mut pruned)?;
+		}
+		for (m, r, key) in reports {
+			if old_round(m, r) {
+				Self::remove_counted(&self.json_path("reports", &key), &mut pruned)?;
+			}
 		}
 		for (m, v, hash) in expired_versions {
 			if !live_weights.contains(&hash) {

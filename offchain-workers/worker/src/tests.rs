@@ -194,12 +194,21 @@ fn validator_registers_reports_the_deterministic_aggregate_and_verifies_the_vers
 	w.on_block().unwrap();
 	let calls = chain.sent_calls();
 	assert_eq!(calls.len(), 2, "{calls:?}");
+	assert!(
+		matches!(calls[1], FlCall::CommitReport { .. }),
+		"the report is committed to first: {calls:?}"
+	);
+	chain.open_report_reveal_of(0);
+	w.on_block().unwrap();
+	w.on_block().unwrap();
+	let calls = chain.sent_calls();
+	assert_eq!(calls.len(), 3, "{calls:?}");
 	let FlCall::ReportAggregate {
 		model_hash,
 		accepted,
 		scores,
 		..
-	} = calls[1].clone()
+	} = calls[2].clone()
 	else {
 		panic!("expected a report, got {calls:?}");
 	};
@@ -231,6 +240,23 @@ fn validator_registers_reports_the_deterministic_aggregate_and_verifies_the_vers
 	);
 }
 
+/// A validator in round 1's aggregate phase, registered, over four close updates and an
+/// outlier revealed by others.
+fn aggregating_validator(chain: &Arc<MockChain>, dir: &std::path::Path) -> Worker<MockChain> {
+	chain.open_round(1, RoundPhase::Reveal);
+	for i in 0..4u8 {
+		let mut v = [0.1f32; PARAMS as usize];
+		v[0] += f32::from(i) * 0.05;
+		chain.reveal_foreign([i + 1; 32], &v);
+	}
+	chain.reveal_foreign([9; 32], &[-3.0; PARAMS as usize]);
+	let mut w = validator(chain.clone(), dir);
+	w.on_block().unwrap();
+	chain.include_pending();
+	chain.set_phase(RoundPhase::Aggregate);
+	w
+}
+
 /// `--fl-lie` (attacks build): the report names the true update set, so the chain takes it,
 /// but a hash no honest validator computes, every update accepted and the scores reversed.
 #[test]
@@ -239,39 +265,39 @@ fn a_lying_validator_reports_a_wrong_hash_and_fake_scores_over_the_true_set() {
 		let dir = tempfile::tempdir().unwrap();
 		let chain =
 			MockChain::with_model(sync_schedule(), AggregationRule::MultiKrum { f: 1, m: 3 });
-		chain.open_round(1, RoundPhase::Reveal);
-		for i in 0..4u8 {
-			let mut v = [0.1f32; PARAMS as usize];
-			v[0] += f32::from(i) * 0.05;
-			chain.reveal_foreign([i + 1; 32], &v);
-		}
-		chain.reveal_foreign([9; 32], &[-3.0; PARAMS as usize]);
-		let mut w = validator(chain.clone(), dir.path());
+		let mut w = aggregating_validator(&chain, dir.path());
 		w.config.lie_in_reports = lie;
 		w.on_block().unwrap();
-		chain.include_pending();
-		chain.set_phase(RoundPhase::Aggregate);
+		let commitment = chain.sent_calls().last().cloned().unwrap();
+		chain.open_report_reveal_of(0);
 		w.on_block().unwrap();
-		chain.sent_calls().last().cloned().unwrap()
+		(commitment, chain.sent_calls().last().cloned().unwrap())
 	};
 	let (
-		FlCall::ReportAggregate {
-			model_hash,
-			updates_root,
-			accepted,
-			scores,
-			..
-		},
-		FlCall::ReportAggregate {
-			model_hash: lie_hash,
-			updates_root: lie_root,
-			accepted: lie_accepted,
-			scores: lie_scores,
-			..
-		},
+		(
+			FlCall::CommitReport { updates_root, .. },
+			FlCall::ReportAggregate {
+				model_hash,
+				accepted,
+				scores,
+				..
+			},
+		),
+		(
+			FlCall::CommitReport {
+				updates_root: lie_root,
+				..
+			},
+			FlCall::ReportAggregate {
+				model_hash: lie_hash,
+				accepted: lie_accepted,
+				scores: lie_scores,
+				..
+			},
+		),
 	) = (reports(false), reports(true))
 	else {
-		panic!("expected two reports");
+		panic!("expected two committed reports");
 	};
 	assert_ne!(lie_hash, model_hash);
 	assert_eq!(lie_root, updates_root, "the true set: taken, then slashed");
@@ -284,6 +310,83 @@ fn a_lying_validator_reports_a_wrong_hash_and_fake_scores_over_the_true_set() {
 	reversed.reverse();
 	assert_eq!(lie_scores, reversed);
 	assert_ne!(lie_scores, scores);
+}
+
+/// The report's salt is journaled before its commitment is sent: a validator restarted
+/// between its commitment and the reveal window reveals exactly what it committed to (the
+/// mock chain, like the pallet, takes only a matching report), without aggregating again and
+/// without signing anything twice.
+#[test]
+fn a_restarted_validator_reveals_the_report_it_committed_to() {
+	let dir = tempfile::tempdir().unwrap();
+	let chain = MockChain::with_model(sync_schedule(), AggregationRule::MultiKrum { f: 1, m: 3 });
+	let mut w = aggregating_validator(&chain, dir.path());
+	w.on_block().unwrap();
+	assert!(matches!(
+		chain.sent_calls().last(),
+		Some(FlCall::CommitReport { .. })
+	));
+	drop(w); // killed once its commitment is sent
+	chain.open_report_reveal_of(0);
+	let mut w = validator(chain.clone(), dir.path());
+	w.on_block().unwrap();
+	assert!(w.computed.is_empty(), "the reveal comes from the journal");
+	chain.include_pending(); // panics if the report does not match the commitment
+	assert!(chain
+		.state
+		.lock()
+		.unwrap()
+		.reports
+		.contains_key(&(0, 1, ME)));
+	w.on_block().unwrap();
+	let calls = chain.sent_calls();
+	let count = |f: fn(&FlCall) -> bool| calls.iter().filter(|c| f(c)).count();
+	assert_eq!(count(|c| matches!(c, FlCall::CommitReport { .. })), 1);
+	assert_eq!(count(|c| matches!(c, FlCall::ReportAggregate { .. })), 1);
+}
+
+/// A report computed over the update set of a fork that lost names that set's root; the
+/// winning chain refuses its commitment, and the validator aggregates the winning chain's
+/// set and commits again (the journal is replaced, so it reveals the new report).
+#[test]
+fn a_report_committed_over_a_lost_fork_is_recomputed_over_the_chains_set() {
+	let dir = tempfile::tempdir().unwrap();
+	let chain = MockChain::with_model(sync_schedule(), AggregationRule::MultiKrum { f: 1, m: 3 });
+	let mut w = aggregating_validator(&chain, dir.path());
+	w.on_block().unwrap();
+	let Some(FlCall::CommitReport {
+		updates_root: fork_root,
+		..
+	}) = chain.sent_calls().last().cloned()
+	else {
+		panic!("expected a report commitment");
+	};
+	// The chain the commitment lands on holds one more update: refused there.
+	chain.reveal_foreign([10; 32], &[0.12; PARAMS as usize]);
+	chain.include_pending();
+	assert!(chain.state.lock().unwrap().report_commitments.is_empty());
+	w.on_block().unwrap();
+	let Some(FlCall::CommitReport { updates_root, .. }) = chain.sent_calls().last().cloned() else {
+		panic!("expected a second report commitment");
+	};
+	assert_ne!(updates_root, fork_root);
+	chain.open_report_reveal_of(0);
+	assert!(chain
+		.state
+		.lock()
+		.unwrap()
+		.report_commitments
+		.contains_key(&(0, 1, ME)));
+	w.on_block().unwrap();
+	chain.include_pending(); // panics if the report does not match the new commitment
+	let Some(FlCall::ReportAggregate { scores, .. }) = chain.sent_calls().last().cloned() else {
+		panic!("expected a report");
+	};
+	assert_eq!(
+		scores.len(),
+		6,
+		"one score per update of the winning chain's set"
+	);
 }
 
 #[test]

@@ -161,6 +161,8 @@ fn giant_sparse_models_cost_no_memory_and_a_normal_model_still_progresses() {
 	}
 	chain.set_phase_of(0, RoundPhase::Aggregate);
 	w.on_block().unwrap();
+	chain.open_report_reveal_of(0);
+	w.on_block().unwrap();
 	chain.include_pending();
 	let hash = chain.state.lock().unwrap().reports[&(0, 1, ME)];
 	chain.finalize_of(0, hash);

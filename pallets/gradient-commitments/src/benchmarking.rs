@@ -171,6 +171,31 @@ fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
 	UpdateOrder::<T>::insert(key, BoundedVec::truncate_from(trainers));
 }
 
+/// Makes `round` of `model` take report reveals from its `v` snapshot validators, every one
+/// of which committed; the caller's commitment is to `(hash, accepted, scores)` with [`SALT`].
+fn open_report_reveal<T: Config>(
+	model: ModelId,
+	round: RoundIndex,
+	caller: &T::AccountId,
+	report: (&Digest, &[u32], &[u32]),
+	others: &[T::AccountId],
+) {
+	let key = (model, round);
+	let (hash, accepted, scores) = report;
+	let digest = fedledger_primitives::round::report_commitment(
+		hash,
+		accepted,
+		scores,
+		&SALT,
+		&caller.encode(),
+	);
+	ReportCommitments::<T>::insert(key, caller, digest);
+	for who in others {
+		ReportCommitments::<T>::insert(key, who, [0u8; 32]);
+	}
+	ReportCommitCount::<T>::insert(key, others.len() as u32 + 1);
+}
+
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
 mod benchmarks {
 	use super::*;
@@ -389,11 +414,46 @@ mod benchmarks {
 		);
 	}
 
-	/// `v`: validators in the round's snapshot (all but the caller already reported the same
-	/// hash); `n`: updates in the round, all accepted and scored, with their commitments and
-	/// seen payloads still to clear. The call completes the snapshot and settles: attendance,
-	/// quorum, version, slashing check, score combination, reward payout and clearing of the
-	/// round's scratch.
+	/// The last report commitment of a full snapshot (the caller sits last in it): it
+	/// completes the commitments and opens the report-reveal window.
+	#[benchmark]
+	fn commit_report() {
+		empty_validator_set::<T>();
+		let model = create_model::<T>(model_config::<T>(1_000, 1));
+		let round = open_round::<T>(model);
+		seed_revealed_round::<T>(model, round, 1);
+		let mut snapshot = Vec::new();
+		for i in 0..T::MaxValidators::get() {
+			snapshot.push((registered_validator::<T>(i), T::MinValidatorBond::get()));
+		}
+		let (who, _) = snapshot.last().cloned().expect("MaxValidators > 0");
+		for (v, _) in &snapshot[..snapshot.len() - 1] {
+			ReportCommitments::<T>::insert((model, round), v, [0u8; 32]);
+		}
+		ReportCommitCount::<T>::insert((model, round), T::MaxValidators::get() - 1);
+		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		set_phase::<T>(model, round, RoundPhase::Aggregate);
+		let root = UpdateSetRoot::<T>::get((model, round));
+		#[extrinsic_call]
+		_(
+			RawOrigin::Signed(who.clone()),
+			model,
+			round,
+			root,
+			[1u8; 32],
+		);
+		assert!(ReportCommitments::<T>::contains_key((model, round), &who));
+		assert_eq!(
+			Rounds::<T>::get(model, round).unwrap().phase,
+			RoundPhase::ReportReveal
+		);
+	}
+
+	/// `v`: validators in the round's snapshot, all committed (all but the caller already
+	/// revealed the same hash); `n`: updates in the round, all accepted and scored, with their
+	/// commitments and seen payloads still to clear. The call checks the caller's report
+	/// commitment, completes the reveals and settles: attendance, quorum, version, slashing
+	/// check, score combination, reward payout and clearing of the round's scratch.
 	#[benchmark]
 	fn report_aggregate(
 		v: Linear<1, { T::MaxValidators::get() }>,
@@ -402,7 +462,8 @@ mod benchmarks {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let round = open_round::<T>(model);
 		let funder = funded::<T>("funder", 0);
-		T::BenchmarkHelper::fund_pool(model, funder, 100_000u32.into());
+		// Above the existential deposit, so that the pot exists whatever the genesis.
+		T::BenchmarkHelper::fund_pool(model, funder, T::MinValidatorBond::get());
 		let hash = [9u8; 32];
 
 		seed_revealed_round::<T>(model, round, n);
@@ -425,8 +486,10 @@ mod benchmarks {
 			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
 		let mut others = BalanceOf::<T>::zero();
+		let mut reported = Vec::new();
 		for i in 1..v {
 			let who: T::AccountId = account("validator", i, 0);
+			reported.push(who.clone());
 			Reports::<T>::insert(
 				(model, round),
 				&who,
@@ -444,9 +507,16 @@ mod benchmarks {
 		HashStake::<T>::insert((model, round), hash, others);
 		ReportCount::<T>::insert((model, round), v - 1);
 		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		open_report_reveal::<T>(
+			model,
+			round,
+			&caller,
+			(&hash, &accepted, &scores),
+			&reported,
+		);
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
-			info.phase = RoundPhase::Aggregate;
+			info.phase = RoundPhase::ReportReveal;
 			info.updates = n;
 			info.validator_stake = others.saturating_add(caller_stake);
 		});
@@ -457,9 +527,9 @@ mod benchmarks {
 			model,
 			round,
 			hash,
-			UpdateSetRoot::<T>::get((model, round)),
 			accepted,
 			scores,
+			SALT,
 		);
 		assert_eq!(
 			Rounds::<T>::get(model, round).unwrap().phase,
@@ -480,7 +550,8 @@ mod benchmarks {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
 		let round = open_round::<T>(model);
 		let funder = funded::<T>("funder", 0);
-		T::BenchmarkHelper::fund_pool(model, funder, 100_000u32.into());
+		// Above the existential deposit, so that the pot exists whatever the genesis.
+		T::BenchmarkHelper::fund_pool(model, funder, T::MinValidatorBond::get());
 		seed_revealed_round::<T>(model, round, n);
 		let accepted: BoundedVec<u32, T::MaxUpdatesPerRound> =
 			BoundedVec::truncate_from((0..n).collect());
@@ -494,9 +565,11 @@ mod benchmarks {
 			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
 		let mut others = BalanceOf::<T>::zero();
+		let mut reported = Vec::new();
 		for i in 1..v {
 			// Bonded for real, so that each slash moves held funds.
 			let who = registered_validator::<T>(i);
+			reported.push(who.clone());
 			let contradicting = [(i as u8).wrapping_add(100); 32];
 			Reports::<T>::insert(
 				(model, round),
@@ -515,13 +588,20 @@ mod benchmarks {
 		}
 		ReportCount::<T>::insert((model, round), v - 1);
 		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
+		let hash = [9u8; 32];
+		open_report_reveal::<T>(
+			model,
+			round,
+			&caller,
+			(&hash, &accepted, &scores),
+			&reported,
+		);
 		Rounds::<T>::mutate(model, round, |info| {
 			let info = info.as_mut().unwrap();
-			info.phase = RoundPhase::Aggregate;
+			info.phase = RoundPhase::ReportReveal;
 			info.updates = n;
 			info.validator_stake = others.saturating_add(caller_stake);
 		});
-		let hash = [9u8; 32];
 
 		#[extrinsic_call]
 		report_aggregate(
@@ -529,9 +609,9 @@ mod benchmarks {
 			model,
 			round,
 			hash,
-			UpdateSetRoot::<T>::get((model, round)),
 			accepted,
 			scores,
+			SALT,
 		);
 		assert_eq!(
 			Rounds::<T>::get(model, round).unwrap().phase,
@@ -641,8 +721,8 @@ mod benchmarks {
 		assert_eq!(CongestedBlocks::<T>::get(), before + 1);
 	}
 
-	/// [`PrioritizeFlCalls`]' check on its costliest call: a report to a round aggregating
-	/// with a full snapshot in which the caller sits last.
+	/// [`PrioritizeFlCalls`]' check on its costliest call: a report commitment to a round
+	/// aggregating with a full snapshot in which the caller sits last.
 	#[benchmark]
 	fn prioritize_fl_call() {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
@@ -653,13 +733,11 @@ mod benchmarks {
 			.collect();
 		let who = snapshot.last().expect("MaxValidators > 0").0.clone();
 		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
-		let call = Call::<T>::report_aggregate {
+		let call = Call::<T>::commit_report {
 			model,
 			round,
-			model_hash: [1u8; 32],
 			updates_root: UpdateSetRoot::<T>::get((model, round)),
-			accepted: BoundedVec::new(),
-			scores: BoundedVec::new(),
+			commitment: [1u8; 32],
 		};
 		let boosted;
 		#[block]
@@ -672,8 +750,8 @@ mod benchmarks {
 	/// One step of `on_idle`'s pruning walk on the costliest round: closed, past the
 	/// retention window, with every update slot revealed and committed, every other
 	/// commitment of a full lottery unrevealed and holding its deposit, every seen payload,
-	/// a full validator snapshot that all reported distinct hashes (scratch an abandoned
-	/// round can leave behind).
+	/// a full validator snapshot that all committed and reported distinct hashes (scratch an
+	/// abandoned round can leave behind).
 	#[benchmark]
 	fn prune_round() {
 		let model = create_model::<T>(model_config::<T>(1_000, 1));
@@ -716,8 +794,10 @@ mod benchmarks {
 				},
 			);
 			HashStake::<T>::insert(key, hash, T::MinValidatorBond::get());
+			ReportCommitments::<T>::insert(key, &who, hash);
 			snapshot.push((who, T::MinValidatorBond::get()));
 		}
+		ReportCommitCount::<T>::insert(key, v);
 		RoundValidators::<T>::insert(key, BoundedVec::truncate_from(snapshot));
 		set_phase::<T>(model, round, RoundPhase::Failed);
 		CurrentRound::<T>::insert(

@@ -5,7 +5,7 @@
 //! evicts the smallest. Both unbond over [`Config::UnbondingDelay`] so that a fault
 //! in the round in flight can still be slashed (see `slashing.rs`).
 
-use crate::{pallet::*, BalanceOf, Bond, WeightInfo};
+use crate::{pallet::*, BalanceOf, Bond};
 use fedledger_primitives::{model::Schedule, ModelId};
 use frame_support::{
 	pallet_prelude::*,
@@ -234,29 +234,23 @@ impl<T: Config> Pallet<T> {
 		open && Commitments::<T>::contains_key((model, round), who) && Self::is_live(model)
 	}
 
-	/// Whether `who` sits in the validator snapshot of a round still aggregating: a report
-	/// contradicting its finalized hash is slashed, so the bond must stay until it closes.
+	/// Whether `who` sits in the validator snapshot of a round still aggregating (taking
+	/// report commitments or reveals): a report contradicting its finalized hash is slashed,
+	/// so the bond must stay until it closes.
 	/// Only models on the agenda have a round in flight, so this reads at most
 	/// [`Config::MaxActiveModels`] rounds.
 	pub(crate) fn seated_in_open_round(who: &T::AccountId) -> bool {
 		Agenda::<T>::get().iter().any(|(model, _)| {
 			CurrentRound::<T>::get(model).is_some_and(|round| {
-				Rounds::<T>::get(model, round)
-					.is_some_and(|info| info.phase == crate::RoundPhase::Aggregate)
-					&& RoundValidators::<T>::get((*model, round))
-						.iter()
-						.any(|(v, _)| v == who)
+				Rounds::<T>::get(model, round).is_some_and(|info| {
+					matches!(
+						info.phase,
+						crate::RoundPhase::Aggregate | crate::RoundPhase::ReportReveal
+					)
+				}) && RoundValidators::<T>::get((*model, round))
+					.iter()
+					.any(|(v, _)| v == who)
 			})
 		})
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// `register_validator`'s weight: the benchmark's, plus — until `weights.rs` is
-	/// regenerated from the benchmark that now fills the set — the eviction's scan of every
-	/// seat's bond and its writes, priced by the runtime's `DbWeight`.
-	pub(crate) fn register_validator_weight() -> Weight {
-		T::WeightInfo::register_validator()
-			.saturating_add(T::DbWeight::get().reads_writes(u64::from(T::MaxValidators::get()), 2))
 	}
 }

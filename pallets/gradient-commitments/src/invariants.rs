@@ -125,6 +125,21 @@ impl<T: Config> Pallet<T> {
 				"report count differs from the round's reports"
 			);
 		}
+		// An open round's report-commitment count is its number of report commitments, and
+		// every report revealed one of them.
+		for ((model, round), count) in ReportCommitCount::<T>::iter() {
+			ensure!(
+				ReportCommitments::<T>::iter_prefix((model, round)).count() as u32 == count,
+				"report-commitment count differs from the round's report commitments"
+			);
+		}
+		for ((model, round), who, _) in Reports::<T>::iter() {
+			let open = Rounds::<T>::get(model, round).is_some_and(|info| !info.phase.is_closed());
+			ensure!(
+				!open || ReportCommitments::<T>::contains_key((model, round), &who),
+				"a report of an open round without its commitment"
+			);
+		}
 		// Pruning removes a round's storage with its record: nothing outlives its round.
 		for (model, round) in UpdateOrder::<T>::iter_keys() {
 			ensure!(

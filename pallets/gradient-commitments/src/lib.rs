@@ -23,17 +23,23 @@
 //!    count and the base version are kept in state: the payload lives in the block body.
 //! 3. **Aggregate** — if at least `min_updates` updates were revealed, the round snapshots the
 //!    FL-validator set and its stake. Each validator rebuilds the updates from block bodies,
-//!    runs the model's robust rule and scorer natively and submits `report_aggregate` with the
-//!    new model's hash, the accepted updates and a score per update.
-//! 4. **Settle** — at the end of the aggregate window, or as soon as every validator of the
-//!    snapshot has reported, the reports are settled together: if validators holding ≥ 2/3 of
+//!    runs the model's robust rule and scorer natively and commits to its report with
+//!    `commit_report`: the root of the update set it aggregated, in the clear, and
+//!    `sha3_256(SCALE(model hash, accepted, scores) ‖ salt ‖ account)`. Nobody's report is
+//!    readable yet, so a validator that did not aggregate has nothing to copy.
+//! 4. **Report reveal** — at the aggregate deadline, or as soon as every snapshot validator
+//!    has committed, the report-reveal window opens (as long as the aggregate window):
+//!    `report_aggregate` carries the committed report and its salt.
+//! 5. **Settle** — at the end of the report-reveal window, or as soon as every committed
+//!    report is revealed, the reports are settled together: if validators holding ≥ 2/3 of
 //!    the snapshot stake reported the same hash, the registry appends the new version, each
 //!    update accepted by a stake majority of *all* matching reports is scored by their
 //!    stake-weighted median (computed by the rewards pallet), the round's reward is released
 //!    and validators that reported another hash are slashed. Reports that came first carry no
 //!    more weight than later ones in the window. Snapshot validators that did not report are
-//!    not paid for the round; [`Config::MaxMissedReports`] misses in a row cost the seat. The
-//!    next round opens in the next block.
+//!    not paid for the round (a commitment left unrevealed is a missed report);
+//!    [`Config::MaxMissedReports`] misses in a row cost the seat. The next round opens in the
+//!    next block.
 //!
 //! In **buffered asynchronous** mode (FedBuff) a round is a buffer with no commit deadline, but
 //! an update is still bound to its submitter before anyone can read it: the trainer commits
@@ -101,11 +107,12 @@
 //!   [`Pallet::withdraw_validator_bond`];
 //! - updates: [`Pallet::commit_update`], [`Pallet::reveal_update`] (synchronous mode),
 //!   [`Pallet::submit_update`] (buffered mode);
-//! - reports: [`Pallet::report_aggregate`].
+//! - reports: [`Pallet::commit_report`], [`Pallet::report_aggregate`].
 //!
 //! Round phases move in `on_initialize` by the schedule: [`Event::RoundOpened`],
-//! [`Event::RevealStarted`], [`Event::AggregationStarted`], [`Event::RoundFailed`],
-//! [`Event::TrainerSlashed`], and at an aggregate deadline the settlement's events
+//! [`Event::RevealStarted`], [`Event::AggregationStarted`], [`Event::ReportRevealStarted`],
+//! [`Event::RoundFailed`], [`Event::TrainerSlashed`], and at a report-reveal deadline the
+//! settlement's events
 //! ([`Event::RoundFinalized`], [`Event::ValidatorSlashed`], [`Event::ReportMissed`],
 //! [`Event::ValidatorRemoved`]).
 //!
@@ -115,7 +122,8 @@
 //!   hold equals its bond;
 //! - every active validator has a bond that is not unbonding; missed reports are counted only
 //!   for bonded validators, and below [`Config::MaxMissedReports`];
-//! - an open round's report count equals its number of reports;
+//! - an open round's report count equals its number of reports, its report-commitment count
+//!   its number of report commitments, and every report has its commitment;
 //! - an unrevealed commitment before its reveal deadline holds the round's deposit; an open
 //!   round counts its commitments, at most the slots once drawn;
 //! - every current round of a live model exists, its update count equals its reveal order's
@@ -137,7 +145,8 @@
 //! - `congestion.rs` — congested blocks, and reveal windows that excuse non-revealers;
 //! - `priority.rs` — [`PrioritizeFlCalls`], the transaction extension that puts FL calls in
 //!   their phase first in the pool;
-//! - `reports.rs` — validator reports, settlement (quorum) and finalization;
+//! - `reports.rs` — validator report commitments and reports, settlement (quorum) and
+//!   finalization;
 //! - `absence.rs` — validators that did not report, and their removal;
 //! - `slashing.rs` — slashing of provable faults (to [`Config::OnSlash`]) and interrupted rounds;
 //! - `pruning.rs` — removal of old rounds' storage in `on_idle`;
@@ -151,6 +160,7 @@ extern crate alloc;
 
 pub use pallet::*;
 pub use priority::{PrioritizeFlCalls, FL_PHASE_PRIORITY};
+pub use schedule::LONGEST_ROUND_PHASES;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -442,13 +452,27 @@ pub mod pallet {
 	pub type Reports<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundKey, Blake2_128Concat, T::AccountId, ReportOf<T>>;
 
+	/// Validators' commitments to their reports (see [`Pallet::commit_report`]):
+	/// `((model, round), validator)` → `sha3_256(SCALE(model_hash, accepted, scores) ‖ salt ‖
+	/// account)`. Cleared when the round closes.
+	#[pallet::storage]
+	pub type ReportCommitments<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, RoundKey, Blake2_128Concat, T::AccountId, Digest>;
+
+	/// How many validators of the round's snapshot committed to a report: when all have, the
+	/// report-reveal window opens without waiting for the aggregate deadline; when every
+	/// committed report is revealed, the round settles. Cleared when the round closes.
+	#[pallet::storage]
+	pub type ReportCommitCount<T: Config> = StorageMap<_, Twox64Concat, RoundKey, u32, ValueQuery>;
+
 	/// Stake behind each reported model hash of a round. Cleared when the round closes.
 	#[pallet::storage]
 	pub type HashStake<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, RoundKey, Identity, Digest, BalanceOf<T>, ValueQuery>;
 
-	/// How many validators of the round's snapshot have reported; when all have, the round
-	/// settles without waiting for its deadline. Cleared when the round closes.
+	/// How many validators of the round's snapshot have revealed their reports; when all that
+	/// committed have, the round settles without waiting for its deadline. Cleared when the
+	/// round closes.
 	#[pallet::storage]
 	pub type ReportCount<T: Config> = StorageMap<_, Twox64Concat, RoundKey, u32, ValueQuery>;
 
@@ -589,7 +613,22 @@ pub mod pallet {
 			index: u32,
 			payload_hash: Digest,
 		},
-		/// A validator reported an aggregate.
+		/// A validator committed to its report (its content stays hidden until the
+		/// report-reveal window).
+		ReportCommitted {
+			model: ModelId,
+			round: RoundIndex,
+			validator: T::AccountId,
+		},
+		/// Report commitments closed (the aggregate deadline passed, or every snapshot
+		/// validator committed); validators reveal their reports until `phase_ends_at`.
+		ReportRevealStarted {
+			model: ModelId,
+			round: RoundIndex,
+			committed: u32,
+			phase_ends_at: BlockNumberFor<T>,
+		},
+		/// A validator revealed the report it committed to.
 		AggregateReported {
 			model: ModelId,
 			round: RoundIndex,
@@ -794,6 +833,14 @@ pub mod pallet {
 		/// A buffered submission in the block of its own commitment: the commitment must be in
 		/// an earlier block, before anyone could have read the payload. Submit in a later one.
 		CommittedThisBlock,
+		/// The caller already committed to a report for this round.
+		ReportAlreadyCommitted,
+		/// The caller did not commit to a report in this round's aggregate window, so it has
+		/// no report to reveal.
+		ReportNotCommitted,
+		/// `sha3_256(SCALE(model_hash, accepted, scores) ‖ salt ‖ account)` differs from the
+		/// caller's report commitment.
+		ReportCommitmentMismatch,
 	}
 
 	#[pallet::hooks]
@@ -856,11 +903,12 @@ pub mod pallet {
 				T::ValidatorSlash::get() <= Perbill::one(),
 				"ValidatorSlash above 100 %"
 			);
-			// A bond must stay slashable for the whole round its holder took part in.
-			let longest_round = T::MaxPhaseBlocks::get().saturating_mul(3);
+			// A bond must stay slashable for the whole round its holder took part in: commit,
+			// reveal (extended at most to MaxPhaseBlocks), aggregate and report reveal.
+			let longest_round = T::MaxPhaseBlocks::get().saturating_mul(LONGEST_ROUND_PHASES);
 			assert!(
 				T::UnbondingDelay::get() >= longest_round.into(),
-				"UnbondingDelay is shorter than the longest round (3 × MaxPhaseBlocks)"
+				"UnbondingDelay is shorter than the longest round (4 × MaxPhaseBlocks)"
 			);
 			assert!(
 				T::MaxMissedReports::get() > 0,
@@ -1039,7 +1087,7 @@ pub mod pallet {
 		/// [`Event::ValidatorEvicted`] if the set was full, then
 		/// [`Event::ValidatorRegistered`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(Pallet::<T>::register_validator_weight())]
+		#[pallet::weight(T::WeightInfo::register_validator())]
 		pub fn register_validator(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_register_validator(who, amount)
@@ -1156,7 +1204,7 @@ pub mod pallet {
 		///
 		/// [`Event::UpdateCommitted`].
 		#[pallet::call_index(6)]
-		#[pallet::weight((Pallet::<T>::commit_update_weight(), DispatchClass::Operational))]
+		#[pallet::weight((T::WeightInfo::commit_update(), DispatchClass::Operational))]
 		pub fn commit_update(
 			origin: OriginFor<T>,
 			model: ModelId,
@@ -1209,7 +1257,7 @@ pub mod pallet {
 		/// [`Event::UpdateRevealed`] with the update's index in reveal order.
 		#[pallet::call_index(7)]
 		#[pallet::weight((
-			Pallet::<T>::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32)),
+			T::WeightInfo::reveal_update(payload.len() as u32),
 			DispatchClass::Operational,
 		))]
 		pub fn reveal_update(
@@ -1270,7 +1318,7 @@ pub mod pallet {
 		/// the buffer.
 		#[pallet::call_index(8)]
 		#[pallet::weight((
-			Pallet::<T>::submit_update_weight(payload.len() as u32),
+			T::WeightInfo::submit_update(payload.len() as u32),
 			DispatchClass::Operational,
 		))]
 		pub fn submit_update(
@@ -1286,43 +1334,92 @@ pub mod pallet {
 			Self::do_submit_update(who, model, round, base_version, payload, salt, num_samples)
 		}
 
-		/// Reports the aggregate a validator computed for a round in its aggregate phase.
+		/// Commits to the report a validator computed for a round in its aggregate phase,
+		/// without revealing it.
 		///
-		/// `model_hash` is the sha3-256 of the new global weights; `updates_root` the root of
-		/// the update set it aggregated ([`UpdateSetRoot`]); `accepted` are the indices (reveal
-		/// order) the robust rule accepted, increasing; `scores` holds one attribution score
-		/// per update, parts per billion.
+		/// `updates_root` is the root of the update set the validator aggregated
+		/// ([`UpdateSetRoot`]), in the clear: everyone knows the round's root, and a report
+		/// computed over another set (on a fork that lost) is refused here, where the validator
+		/// can still recompute and commit again. `commitment` is
+		/// [`fedledger_primitives::round::report_commitment`]:
+		/// `sha3_256(SCALE(model_hash, accepted, scores) ‖ salt ‖ account)`.
 		///
 		/// ## Origin
 		///
 		/// Signed by a validator in the round's snapshot ([`RoundValidators`]), taken when
-		/// the round's aggregation started.
+		/// the round's aggregation started, and still bonded.
+		///
+		/// ## Effects
+		///
+		/// Records the commitment ([`ReportCommitments`]). When every snapshot validator has
+		/// committed, the report-reveal window opens at once (for the round's aggregate
+		/// window's length); otherwise it opens at the aggregate deadline. Only a committed
+		/// report can be revealed, so nobody can copy a report it read in the pool.
+		///
+		/// ## Errors
+		///
+		/// - [`Error::UnknownRound`]: no such round;
+		/// - [`Error::WrongPhase`]: the round is not in its aggregate phase;
+		/// - [`Error::NotRoundValidator`]: the caller is not in the round's snapshot;
+		/// - [`Error::NotValidator`]: the caller withdrew its bond since the snapshot (it can no
+		///   longer be slashed, so it may not vote);
+		/// - [`Error::ReportAlreadyCommitted`]: the caller already committed in this round;
+		/// - [`Error::WrongUpdateSet`]: `updates_root` is not the round's update-set root: the
+		///   report was computed over other updates (e.g. on a fork); refused, not slashed.
+		///
+		/// ## Events
+		///
+		/// [`Event::ReportCommitted`]; [`Event::ReportRevealStarted`] when it completes the
+		/// snapshot.
+		#[pallet::call_index(11)]
+		#[pallet::weight((T::WeightInfo::commit_report(), DispatchClass::Operational))]
+		pub fn commit_report(
+			origin: OriginFor<T>,
+			model: ModelId,
+			round: RoundIndex,
+			updates_root: Digest,
+			commitment: Digest,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_report(who, model, round, updates_root, commitment)
+		}
+
+		/// Reveals the report a validator committed to with [`Pallet::commit_report`], in the
+		/// round's report-reveal window.
+		///
+		/// `model_hash` is the sha3-256 of the new global weights; `accepted` are the indices
+		/// (reveal order) the robust rule accepted, increasing; `scores` holds one attribution
+		/// score per update, parts per billion; `salt` is the commitment's.
+		///
+		/// ## Origin
+		///
+		/// Signed by a validator of the round's snapshot that committed to a report in it.
 		///
 		/// ## Effects
 		///
 		/// Records the report with the caller's snapshot stake and adds the stake to
-		/// `model_hash`'s backing. Reports are settled together, at the aggregate deadline
-		/// (in `on_initialize`) or by the report that completes the snapshot: if one hash has
+		/// `model_hash`'s backing. Reports are settled together, at the report-reveal deadline
+		/// (in `on_initialize`) or by the reveal of the last committed report: if one hash has
 		/// two thirds of the snapshot stake, the registry appends the new version, validators
 		/// that reported another hash are slashed [`Config::ValidatorSlash`] of their bond,
 		/// each update accepted by a stake majority of the matching reports is scored by the
 		/// stake-weighted median of their scores, the round's reward is paid out as pending
 		/// rewards, and the next round is scheduled for the next block; otherwise the round
-		/// fails without quorum. Snapshot validators that did not report are recorded as
-		/// absent ([`MissedReports`]). The actual weight is refunded when the report does not
-		/// settle the round.
+		/// fails without quorum. Snapshot validators that did not report (including those that
+		/// committed and did not reveal) are recorded as absent ([`MissedReports`]). The actual
+		/// weight is refunded when the report does not settle the round.
 		///
 		/// ## Errors
 		///
 		/// - [`Error::UnknownRound`]: no such round;
-		/// - [`Error::WrongPhase`]: the round is not aggregating (it settled, or has not
-		///   reached its aggregate phase);
+		/// - [`Error::WrongPhase`]: the round is not in its report-reveal window (it settled,
+		///   or still takes report commitments);
 		/// - [`Error::NotRoundValidator`]: the caller is not in the round's snapshot;
-		/// - [`Error::NotValidator`]: the caller withdrew its bond since the snapshot (it can no
-		///   longer be slashed, so it may not vote);
+		/// - [`Error::NotValidator`]: the caller withdrew its bond since the snapshot;
 		/// - [`Error::AlreadyReported`]: the caller already reported for this round;
-		/// - [`Error::WrongUpdateSet`]: `updates_root` is not the round's update-set root (the
-		///   report was computed over other updates, e.g. on a fork): refused, not slashed;
+		/// - [`Error::ReportNotCommitted`]: the caller did not commit to a report;
+		/// - [`Error::ReportCommitmentMismatch`]: the report and salt are not what it committed
+		///   to;
 		/// - [`Error::ScoresLengthMismatch`]: `scores` does not have one entry per update;
 		/// - [`Error::ScoreOutOfRange`]: a score is above 1 000 000 000 (100 %);
 		/// - [`Error::InvalidAcceptedSet`]: `accepted` is not strictly increasing indices of
@@ -1330,10 +1427,11 @@ pub mod pallet {
 		///
 		/// ## Events
 		///
-		/// [`Event::AggregateReported`]; when the report completes the snapshot, the
-		/// settlement's: [`Event::ValidatorSlashed`] for each contradicting report, the
-		/// rewards pallet's payout events and [`Event::RoundFinalized`], or
-		/// [`Event::RoundFailed`] (no quorum, or the model was retired meanwhile).
+		/// [`Event::AggregateReported`]; when it is the last committed report, the
+		/// settlement's: [`Event::ValidatorSlashed`] for each contradicting report,
+		/// [`Event::ReportMissed`] for each absent validator, the rewards pallet's payout
+		/// events and [`Event::RoundFinalized`], or [`Event::RoundFailed`] (no quorum, or the
+		/// model was retired meanwhile).
 		#[pallet::call_index(9)]
 		#[pallet::weight((Pallet::<T>::report_aggregate_worst_case(), DispatchClass::Operational))]
 		pub fn report_aggregate(
@@ -1341,16 +1439,16 @@ pub mod pallet {
 			model: ModelId,
 			round: RoundIndex,
 			model_hash: Digest,
-			updates_root: Digest,
 			accepted: BoundedVec<u32, T::MaxUpdatesPerRound>,
 			scores: BoundedVec<u32, T::MaxUpdatesPerRound>,
+			salt: [u8; 32],
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let report = reports::ReportInput {
 				model_hash,
-				updates_root,
 				accepted,
 				scores,
+				salt,
 			};
 			Self::do_report_aggregate(who, model, round, report)
 		}

@@ -65,9 +65,9 @@ parameter_types! {
 	pub const CongestionThreshold: Perbill = Perbill::from_percent(90);
 	/// Closed rounds kept per model; tests shorten it with `RoundRetention::set`.
 	pub storage RoundRetention: u32 = 4;
-	/// At least the longest round (3 × `MaxPhaseBlocks`); the slash-escape tests shorten it
+	/// At least the longest round (4 × `MaxPhaseBlocks`); the slash-escape tests shorten it
 	/// with `UnbondingDelay::set` to reach the withdrawal checks inside a round.
-	pub storage UnbondingDelay: u64 = 20;
+	pub storage UnbondingDelay: u64 = 24;
 }
 
 impl pallet_model_registry::Config for Test {

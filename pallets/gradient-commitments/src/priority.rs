@@ -13,7 +13,8 @@
 //! - `reveal_update`: reveal phase, a commitment not yet revealed;
 //! - `submit_update`: buffer phase, past the opening block, bonded, a commitment from an
 //!   earlier block, not yet submitted;
-//! - `report_aggregate`: aggregate phase, in the round's snapshot, not yet reported.
+//! - `commit_report`: aggregate phase, in the round's snapshot, not yet committed;
+//! - `report_aggregate`: report-reveal phase, a report commitment not yet revealed.
 //!
 //! Anything else — ordinary calls, FL calls out of their phase or from accounts that cannot
 //! make them (junk sent to crowd the window) — gets nothing. The extension never refuses a
@@ -84,11 +85,17 @@ impl<T: Config> Pallet<T> {
 					&& Self::earlier_commitment(*model, *round, who).is_ok()
 					&& !Updates::<T>::contains_key((*model, *round), who)
 			}
-			Call::report_aggregate { model, round, .. } => {
+			Call::commit_report { model, round, .. } => {
 				open(*model, *round, RoundPhase::Aggregate)
 					&& RoundValidators::<T>::get((*model, *round))
 						.iter()
 						.any(|(v, _)| v == who)
+					&& !ReportCommitments::<T>::contains_key((*model, *round), who)
+			}
+			// Only snapshot validators can have committed.
+			Call::report_aggregate { model, round, .. } => {
+				open(*model, *round, RoundPhase::ReportReveal)
+					&& ReportCommitments::<T>::contains_key((*model, *round), who)
 					&& !Reports::<T>::contains_key((*model, *round), who)
 			}
 			_ => false,
@@ -112,6 +119,7 @@ where
 				Call::commit_update { .. }
 				| Call::reveal_update { .. }
 				| Call::submit_update { .. }
+				| Call::commit_report { .. }
 				| Call::report_aggregate { .. },
 			) => T::WeightInfo::prioritize_fl_call(),
 			_ => Weight::zero(),

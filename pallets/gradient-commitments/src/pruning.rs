@@ -2,7 +2,8 @@
 //!
 //! A round's storage — [`Rounds`], [`Updates`], [`UpdateOrder`], [`Reports`],
 //! [`RoundValidators`], and whatever scratch ([`Commitments`], [`SeenPayloads`],
-//! [`HashStake`], [`ReportCount`], [`RevealCongestion`]) an abandoned round left (returning
+//! [`HashStake`], [`ReportCommitments`], [`ReportCount`], [`ReportCommitCount`],
+//! [`RevealCongestion`]) an abandoned round left (returning
 //! its unrevealed commitments' deposits) — is needed while the round runs and, for a while
 //! after, by workers that rebuild the version it produced from chain data. A round is
 //! **prunable** when
@@ -103,7 +104,8 @@ impl<T: Config> Pallet<T> {
 	/// commitments an abandoned round left unrevealed (its committers did nothing wrong: the
 	/// model was retired under them). Each map holds at most its bound's keys for one round
 	/// ([`Config::MaxCommitsPerRound`] commitments, [`Config::MaxUpdatesPerRound`] updates
-	/// and seen payloads, [`Config::MaxValidators`] reports and reported hashes), so every
+	/// and seen payloads, [`Config::MaxValidators`] reports, report commitments and reported
+	/// hashes), so every
 	/// removal completes.
 	pub(crate) fn prune_round(model: ModelId, round: RoundIndex) {
 		let key = (model, round);
@@ -119,9 +121,11 @@ impl<T: Config> Pallet<T> {
 		RoundValidators::<T>::remove(key);
 		UpdateSetRoot::<T>::remove(key);
 		ReportCount::<T>::remove(key);
+		ReportCommitCount::<T>::remove(key);
 		RevealCongestion::<T>::remove(key);
 		let _ = Updates::<T>::clear_prefix(key, updates, None);
 		let _ = Reports::<T>::clear_prefix(key, validators, None);
+		let _ = ReportCommitments::<T>::clear_prefix(key, validators, None);
 		let _ = SeenPayloads::<T>::clear_prefix(key, updates, None);
 		let _ = HashStake::<T>::clear_prefix(key, validators, None);
 	}

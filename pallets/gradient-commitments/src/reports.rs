@@ -1,38 +1,129 @@
 //! Validator reports, settlement and finalization.
 //!
-//! Reports are collected over the whole aggregate window and settled together: at the
-//! window's end, or as soon as every validator of the round's snapshot has reported. A hash
-//! backed by two thirds of the snapshot stake finalizes (the registry records the new version,
-//! the accepted set and each trainer's score are combined from *every* matching report, the
-//! round's reward is paid, contradicting reports are slashed); otherwise the round fails
-//! without quorum. Settling at the end, not at the first two thirds, means the reports that
-//! arrive first do not decide the scores alone, and an honest validator reporting late in the
-//! window is paid like an early one. Snapshot validators that did not report are recorded as
+//! Reports are committed, then revealed. In the aggregate window each snapshot validator
+//! commits to its report ([`Pallet::commit_report`]: the update-set root in the clear, the
+//! report hidden behind `sha3_256(SCALE(model_hash, accepted, scores) ‖ salt ‖ account)`);
+//! in the report-reveal window that follows it reveals it ([`Pallet::report_aggregate`]).
+//! A report read in the pool during the reveal window cannot be copied: the copier had to
+//! commit before any report was readable, and a commitment binds its account. The reveal
+//! window opens at the aggregate deadline, or as soon as every snapshot validator has
+//! committed (nobody is left who could copy).
+//!
+//! Reports are settled together: at the reveal window's end, or as soon as every committed
+//! report is revealed. A hash backed by two thirds of the snapshot stake finalizes (the
+//! registry records the new version, the accepted set and each trainer's score are combined
+//! from *every* matching report, the round's reward is paid, contradicting reports are
+//! slashed); otherwise the round fails without quorum. Settling at the end, not at the first
+//! two thirds, means the reports that arrive first do not decide the scores alone, and an
+//! honest validator reporting late in the window is paid like an early one. Snapshot
+//! validators that did not report — a commitment left unrevealed included — are recorded as
 //! absent (`absence.rs`).
 
 use crate::{
 	pallet::*, BalanceOf, FailReason, Report, ReportOf, RoundInfoOf, RoundPhase, WeightInfo,
 };
 use alloc::vec::Vec;
+use codec::Encode;
 use fedledger_primitives::{
+	round::report_commitment,
 	traits::{ModelProvider, RoundRewards, TrainerScores},
 	Digest, ModelId, RoundIndex,
 };
 use frame_support::{pallet_prelude::*, traits::Defensive};
+use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	Perbill,
 };
 
-/// What a validator reports for a round (the arguments of [`Pallet::report_aggregate`]).
+/// What a validator reveals for a round (the arguments of [`Pallet::report_aggregate`]).
 pub(crate) struct ReportInput<T: Config> {
 	pub model_hash: Digest,
-	pub updates_root: Digest,
 	pub accepted: BoundedVec<u32, T::MaxUpdatesPerRound>,
 	pub scores: BoundedVec<u32, T::MaxUpdatesPerRound>,
+	pub salt: [u8; 32],
 }
 
 impl<T: Config> Pallet<T> {
+	/// `who`'s stake in `round`'s snapshot, if it may still vote with it (bonded: a validator
+	/// that withdrew can no longer be slashed); also returns the snapshot's size.
+	fn voting_stake(
+		model: ModelId,
+		round: RoundIndex,
+		who: &T::AccountId,
+	) -> Result<(BalanceOf<T>, usize), DispatchError> {
+		let snapshot = RoundValidators::<T>::get((model, round));
+		let stake = snapshot
+			.iter()
+			.find_map(|(v, s)| (v == who).then_some(*s))
+			.ok_or(Error::<T>::NotRoundValidator)?;
+		ensure!(
+			ValidatorBonds::<T>::contains_key(who),
+			Error::<T>::NotValidator
+		);
+		Ok((stake, snapshot.len()))
+	}
+
+	/// [`Pallet::commit_report`].
+	pub(crate) fn do_commit_report(
+		who: T::AccountId,
+		model: ModelId,
+		round: RoundIndex,
+		updates_root: Digest,
+		commitment: Digest,
+	) -> DispatchResult {
+		let mut info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
+		ensure!(info.phase == RoundPhase::Aggregate, Error::<T>::WrongPhase);
+		let (_, snapshot_len) = Self::voting_stake(model, round, &who)?;
+		ensure!(
+			!ReportCommitments::<T>::contains_key((model, round), &who),
+			Error::<T>::ReportAlreadyCommitted
+		);
+		ensure!(
+			updates_root == UpdateSetRoot::<T>::get((model, round)),
+			Error::<T>::WrongUpdateSet
+		);
+		ReportCommitments::<T>::insert((model, round), &who, commitment);
+		let committed = ReportCommitCount::<T>::mutate((model, round), |n| {
+			*n = n.saturating_add(1);
+			*n
+		});
+		Self::deposit_event(Event::ReportCommitted {
+			model,
+			round,
+			validator: who,
+		});
+		// Every snapshot validator has committed: nobody is left who could copy a revealed
+		// report, so the reveals may start now.
+		if committed as usize >= snapshot_len {
+			let until = Self::start_report_reveal(model, round, &mut info, committed);
+			Rounds::<T>::insert(model, round, info);
+			Self::schedule(model, until);
+		}
+		Ok(())
+	}
+
+	/// Closes `round`'s report commitments (`committed` of them) and opens its report-reveal
+	/// window, as long as its aggregate window; returns the window's deadline. (The caller
+	/// stores `info`.)
+	pub(crate) fn start_report_reveal(
+		model: ModelId,
+		round: RoundIndex,
+		info: &mut RoundInfoOf<T>,
+		committed: u32,
+	) -> BlockNumberFor<T> {
+		let blocks = info.config.schedule.aggregate_blocks();
+		info.phase = RoundPhase::ReportReveal;
+		info.phase_ends_at = Self::now().saturating_add(blocks.into());
+		Self::deposit_event(Event::ReportRevealStarted {
+			model,
+			round,
+			committed,
+			phase_ends_at: info.phase_ends_at,
+		});
+		info.phase_ends_at
+	}
+
 	/// [`Pallet::report_aggregate`].
 	pub(crate) fn do_report_aggregate(
 		who: T::AccountId,
@@ -42,32 +133,26 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResultWithPostInfo {
 		let ReportInput {
 			model_hash,
-			updates_root,
 			accepted,
 			scores,
+			salt,
 		} = input;
 		let mut info = Rounds::<T>::get(model, round).ok_or(Error::<T>::UnknownRound)?;
 		// Settled rounds take no more reports: the window is where reports count.
-		ensure!(info.phase == RoundPhase::Aggregate, Error::<T>::WrongPhase);
-		let snapshot = RoundValidators::<T>::get((model, round));
-		let snapshot_len = snapshot.len();
-		let stake = snapshot
-			.into_iter()
-			.find_map(|(v, s)| (v == who).then_some(s))
-			.ok_or(Error::<T>::NotRoundValidator)?;
-		// A validator that withdrew its bond can no longer be slashed, so it may not vote
-		// with its snapshot stake.
 		ensure!(
-			ValidatorBonds::<T>::contains_key(&who),
-			Error::<T>::NotValidator
+			info.phase == RoundPhase::ReportReveal,
+			Error::<T>::WrongPhase
 		);
+		let (stake, _) = Self::voting_stake(model, round, &who)?;
 		ensure!(
 			!Reports::<T>::contains_key((model, round), &who),
 			Error::<T>::AlreadyReported
 		);
+		let committed = ReportCommitments::<T>::get((model, round), &who)
+			.ok_or(Error::<T>::ReportNotCommitted)?;
 		ensure!(
-			updates_root == UpdateSetRoot::<T>::get((model, round)),
-			Error::<T>::WrongUpdateSet
+			report_commitment(&model_hash, &accepted, &scores, &salt, &who.encode()) == committed,
+			Error::<T>::ReportCommitmentMismatch
 		);
 		ensure!(
 			scores.len() as u32 == info.updates,
@@ -103,8 +188,8 @@ impl<T: Config> Pallet<T> {
 			model_hash,
 		});
 
-		// Every snapshot validator has reported: nothing can change any more, settle now.
-		if reported as usize >= snapshot_len {
+		// Every committed report is revealed: nothing can change any more, settle now.
+		if reported >= ReportCommitCount::<T>::get((model, round)) {
 			Self::settle(model, round, &mut info);
 			Rounds::<T>::insert(model, round, info);
 			return Ok(().into());
@@ -114,7 +199,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Settles `round`'s reports (the caller stores `info`): finalizes with the hash two
 	/// thirds of the snapshot stake reported, or fails the round without quorum; records
-	/// which snapshot validators were absent either way.
+	/// which snapshot validators were absent either way, and schedules the next round.
 	pub(crate) fn settle(model: ModelId, round: RoundIndex, info: &mut RoundInfoOf<T>) {
 		Self::record_attendance(model, round);
 		// The best-backed hash; at most one hash can hold two thirds, so ties (broken by the
@@ -132,6 +217,9 @@ impl<T: Config> Pallet<T> {
 			}
 			_ => Self::fail(model, round, info, FailReason::NoQuorum),
 		}
+		// Either way the round is closed: the next one opens in the next block (also when a
+		// report, not the deadline, settled it).
+		Self::schedule(model, Self::now().saturating_add(1u32.into()));
 	}
 
 	/// The pre-dispatch weight of `report_aggregate`: a full snapshot and a full round, in
@@ -143,7 +231,7 @@ impl<T: Config> Pallet<T> {
 			.max(T::WeightInfo::report_aggregate_contradicted(v, n))
 	}
 
-	/// What settling a round at its aggregate deadline may cost: the finalizing report's
+	/// What settling a round at its report-reveal deadline may cost: the finalizing report's
 	/// worst case (which settles the same way), or a failure without quorum that clears a
 	/// full round's scratch — plus removing every snapshot validator for absence.
 	pub(crate) fn deadline_settlement_weight() -> Weight {
@@ -230,7 +318,6 @@ impl<T: Config> Pallet<T> {
 		let accepted = trainers.len() as u32;
 		let rejected = info.updates.saturating_sub(accepted);
 		Self::clear_round_scratch(model, round);
-		Self::schedule(model, Self::now().saturating_add(1u32.into()));
 		Self::deposit_event(Event::RoundFinalized {
 			model,
 			round,

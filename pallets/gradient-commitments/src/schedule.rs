@@ -1,6 +1,6 @@
 //! The phase machine: the [`Agenda`] of when each model needs `on_initialize` next, opening
-//! rounds, moving them from commit to reveal (or from buffer) to aggregate, and closing
-//! rounds that fail.
+//! rounds, moving them from commit to reveal (or from buffer) to aggregate and on to report
+//! reveal, and closing rounds that fail.
 //!
 //! Finalization, the other way a round closes, is in `reports.rs`.
 
@@ -22,6 +22,12 @@ use sp_runtime::traits::{Saturating, Zero};
 /// once it has imported the block that opened it, so a one-block window is already over when
 /// an honest worker can first act in it.
 pub const MIN_PHASE_BLOCKS: u32 = 2;
+
+/// Windows a synchronous round runs through, each at most [`Config::MaxPhaseBlocks`] long:
+/// commit, reveal (extended under congestion up to that bound), aggregate (report
+/// commitments) and report reveal. A buffered round has one window fewer. A bond must stay
+/// slashable this long ([`Config::UnbondingDelay`]).
+pub const LONGEST_ROUND_PHASES: u32 = 4;
 
 /// Bytes a signed reveal carries besides its payload (address, signature, transaction
 /// extensions, call index, model, round, the payload's length prefix, salt, sample count),
@@ -159,7 +165,8 @@ impl<T: Config> Pallet<T> {
 	/// drop it from the agenda (model paused, retired or gone, with no round in flight), and
 	/// the weight that bounds what it did: `advance_round(n)` for the round's `n`
 	/// commitments (or buffered updates) at a reveal or buffer deadline, where each may be
-	/// slashed and is cleared; the settlement's worst case at an aggregate deadline (see
+	/// slashed and is cleared; the settlement's worst case at a report-reveal deadline, or an
+	/// aggregate deadline nobody committed a report by (see
 	/// [`Pallet::deadline_settlement_weight`]); `advance_round(1)` otherwise.
 	pub(crate) fn advance(
 		model: ModelId,
@@ -215,8 +222,23 @@ impl<T: Config> Pallet<T> {
 					(now.saturating_add(1u32.into()), touched)
 				}
 			}
-			// The aggregate window closed: settle whatever was reported in it.
-			RoundPhase::Aggregate => {
+			// Report commitments closed: their reveals start, unless nobody committed (then
+			// nothing can be revealed, and the round settles without quorum now).
+			RoundPhase::Aggregate => match ReportCommitCount::<T>::get((model, round)) {
+				0 => {
+					Self::settle(model, round, &mut info);
+					(
+						now.saturating_add(1u32.into()),
+						Self::deadline_settlement_weight(),
+					)
+				}
+				committed => (
+					Self::start_report_reveal(model, round, &mut info, committed),
+					T::WeightInfo::advance_round(1),
+				),
+			},
+			// The report-reveal window closed: settle whatever was revealed in it.
+			RoundPhase::ReportReveal => {
 				Self::settle(model, round, &mut info);
 				(
 					now.saturating_add(1u32.into()),
@@ -296,14 +318,7 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.fold(BalanceOf::<T>::zero(), |acc, (_, s)| acc.saturating_add(*s));
 		RoundValidators::<T>::insert((model, round), snapshot);
-		let aggregate_blocks = match info.config.schedule {
-			Schedule::Sync {
-				aggregate_blocks, ..
-			}
-			| Schedule::BufferedAsync {
-				aggregate_blocks, ..
-			} => aggregate_blocks,
-		};
+		let aggregate_blocks = info.config.schedule.aggregate_blocks();
 		info.phase = RoundPhase::Aggregate;
 		info.validator_stake = total;
 		info.phase_ends_at = Self::now().saturating_add(aggregate_blocks.into());
@@ -333,8 +348,8 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Commitments, hash stakes and the report count are only needed while the round is
-	/// open; seen payloads
+	/// Commitments, report commitments, hash stakes and the report counts are only needed
+	/// while the round is open; seen payloads
 	/// until [`Config::ReplayWindow`] more rounds have closed (this clears those of the round
 	/// that many rounds back).
 	///
@@ -353,8 +368,13 @@ impl<T: Config> Pallet<T> {
 				"HashStake",
 				HashStake::<T>::clear_prefix((model, round), T::MaxValidators::get(), None),
 			),
+			(
+				"ReportCommitments",
+				ReportCommitments::<T>::clear_prefix((model, round), T::MaxValidators::get(), None,),
+			),
 		];
 		ReportCount::<T>::remove((model, round));
+		ReportCommitCount::<T>::remove((model, round));
 		RevealCongestion::<T>::remove((model, round));
 		// Seen payloads stay for the replay check of the next `ReplayWindow` rounds.
 		if let Some(expired) = round.checked_sub(T::ReplayWindow::get()) {
@@ -390,11 +410,9 @@ impl<T: Config> Pallet<T> {
 		let class = weights.get(normal);
 		let budget = class.max_total.unwrap_or(weights.max_block);
 		let payload_len_u32 = u32::try_from(payload_len).ok()?;
-		let per_tx = Self::update_intake_weight(
-			T::WeightInfo::reveal_update(payload_len_u32)
-				.max(T::WeightInfo::submit_update(payload_len_u32)),
-		)
-		.saturating_add(class.base_extrinsic);
+		let per_tx = T::WeightInfo::reveal_update(payload_len_u32)
+			.max(T::WeightInfo::submit_update(payload_len_u32))
+			.saturating_add(class.base_extrinsic);
 		let by_length = length.checked_div(payload_len + u64::from(REVEAL_OVERHEAD_BYTES))?;
 		let by_time = budget
 			.ref_time()

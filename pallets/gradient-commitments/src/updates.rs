@@ -79,7 +79,7 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_matches(&commitment, &payload, &salt, &who)?;
 		let base_version = info.base_version;
 		let deposit = Self::commit_deposit(&info);
-		let weight = Self::update_intake_weight(T::WeightInfo::reveal_update(payload.len() as u32));
+		let weight = T::WeightInfo::reveal_update(payload.len() as u32);
 		Self::accept_update(
 			model,
 			round,
@@ -125,7 +125,7 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::TooStale
 			);
 		}
-		let weight = Self::submit_update_weight(payload.len() as u32);
+		let weight = T::WeightInfo::submit_update(payload.len() as u32);
 		// The submission consumes its commitment: the bound on commitments counts those still
 		// waiting for their update. (A refused update changes nothing: calls are transactional.)
 		Commitments::<T>::remove((model, round), &who);
@@ -277,35 +277,5 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::ModelRetired
 		);
 		Ok(())
-	}
-}
-
-impl<T: Config> Pallet<T> {
-	/// `commit_update`'s weight: the benchmark's, plus — until `weights.rs` is regenerated
-	/// from the benchmark that now fills the lottery — a full lottery's eviction: every
-	/// committer's bond read, one commitment removed and its deposit released, priced by the
-	/// runtime's `DbWeight`.
-	pub fn commit_update_weight() -> Weight {
-		T::WeightInfo::commit_update().saturating_add(
-			T::DbWeight::get().reads_writes(u64::from(T::MaxCommitsPerRound::get()) + 1, 3),
-		)
-	}
-
-	/// `submit_update`'s weight for a payload of `len` bytes: [`Self::update_intake_weight`]
-	/// of the benchmark's, plus — until `weights.rs` is regenerated from the benchmark that now
-	/// commits first — the commitment's read and removal.
-	pub fn submit_update_weight(len: u32) -> Weight {
-		Self::update_intake_weight(T::WeightInfo::submit_update(len))
-			.saturating_add(T::DbWeight::get().reads_writes(1, 1))
-	}
-
-	/// A reveal's or submission's weight `measured`, plus — until `weights.rs` is regenerated
-	/// from the benchmarks that now open round `ReplayWindow` — the replay check's reads of
-	/// [`Config::ReplayWindow`] earlier rounds and the update-set root's read and write,
-	/// priced by the runtime's `DbWeight`.
-	pub fn update_intake_weight(measured: Weight) -> Weight {
-		measured.saturating_add(
-			T::DbWeight::get().reads_writes(u64::from(T::ReplayWindow::get()) + 1, 1),
-		)
 	}
 }

@@ -1,7 +1,9 @@
 //! `FedLedgerApi`: what the node-side FL worker and dApps read from the runtime.
 //!
 //! Every call is a plain read of pallet state at a block; nothing here changes state. The API
-//! is versioned: add methods in a new `api_version` and keep the old ones callable.
+//! is versioned: a method added to it bumps the trait's `api_version` (version 2 added `round`,
+//! `trainer_bond`, `commitment` and `reported_hash`; version 3 `report_commitment`), and the old
+//! ones stay callable.
 #![cfg_attr(not(feature = "std"), no_std)]
 
 extern crate alloc;
@@ -16,7 +18,7 @@ pub use pallet_model_registry::{ModelInfo, VersionRecord};
 
 sp_api::decl_runtime_apis! {
 	/// Models, rounds, updates, validators and rewards of fedledger.
-	#[api_version(2)]
+	#[api_version(3)]
 	pub trait FedLedgerApi<AccountId, Balance, BlockNumber>
 	where
 		AccountId: Codec,
@@ -53,20 +55,20 @@ sp_api::decl_runtime_apis! {
 		fn attribution(model: ModelId, who: AccountId) -> Attribution<Balance>;
 
 		/// Any round of a model, past or current (v2: the worker rebuilds old versions).
-		#[api_version(2)]
 		fn round(model: ModelId, round: RoundIndex) -> Option<RoundInfo<Balance, BlockNumber>>;
 
 		/// The bond `who` holds for training `model`, if any (v2).
-		#[api_version(2)]
 		fn trainer_bond(model: ModelId, who: AccountId) -> Option<Balance>;
 
 		/// The commitment `who` made in a round, if any (v2: a restarted trainer checks
 		/// what it already submitted).
-		#[api_version(2)]
 		fn commitment(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest>;
 
 		/// The model hash `who` reported for a round, if it reported (v2).
-		#[api_version(2)]
 		fn reported_hash(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest>;
+
+		/// The commitment `who` made to its report of a round, if any (v3: a restarted
+		/// validator checks what it committed to before revealing it).
+		fn report_commitment(model: ModelId, round: RoundIndex, who: AccountId) -> Option<Digest>;
 	}
 }

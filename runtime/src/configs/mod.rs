@@ -160,11 +160,13 @@ parameter_types! {
 	pub const MinTrainerBond: Balance = 10 * UNIT;
 	/// Smallest FL-validator bond.
 	pub const MinValidatorBond: Balance = 100 * UNIT;
-	/// Three hours: the longest round the registry allows (three phases of `MaxPhaseBlocks`),
-	/// so a bond unbonded during a round is still there when that round's faults are slashed
-	/// (withdrawal is also refused while the bond is in a round in flight).
-	pub const UnbondingDelay: BlockNumber = 3 * 60 * MINUTES;
-	/// Longest window of a round phase: an hour. A round then lasts at most about three
+	/// Four hours: the longest round the registry allows (commit, reveal, aggregate and
+	/// report reveal, each at most `MaxPhaseBlocks`), so a bond unbonded during a round is
+	/// still there when that round's faults are slashed (withdrawal is also refused while the
+	/// bond is in a round in flight).
+	pub const UnbondingDelay: BlockNumber =
+		pallet_gradient_commitments::LONGEST_ROUND_PHASES * MaxPhaseBlocks::get();
+	/// Longest window of a round phase: an hour. A round then lasts at most about four
 	/// hours, which bounds how long a phase-saturating model can hold committed bonds.
 	pub const MaxPhaseBlocks: BlockNumber = 60 * MINUTES;
 	/// Closed rounds kept in full per model (≈ 34 KB each when full): workers that were
@@ -177,9 +179,10 @@ parameter_types! {
 	/// The pot holding every reward pool and pending reward.
 	pub const RewardsPalletId: PalletId = PalletId(*b"fl/rewrd");
 	/// Delay before a model's changed reward terms apply: the unbonding delay plus the
-	/// longest round (six hours), so whoever objects can finish its round, unbond and leave
+	/// longest round (eight hours), so whoever objects can finish its round, unbond and leave
 	/// first (`runtime/tests/round_limits.rs` checks the sum).
-	pub const RewardTermsDelay: BlockNumber = UnbondingDelay::get() + 3 * MaxPhaseBlocks::get();
+	pub const RewardTermsDelay: BlockNumber = UnbondingDelay::get()
+		+ pallet_gradient_commitments::LONGEST_ROUND_PHASES * MaxPhaseBlocks::get();
 	/// Closed rounds whose payloads a new update may not replay.
 	pub const ReplayWindow: u32 = 8;
 	/// Settled rounds in a row an FL validator may miss reporting in before it loses its

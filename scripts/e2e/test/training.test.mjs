@@ -469,10 +469,18 @@ describe('a validator killed mid-round and restarted', { timeout: 30 * MINUTE },
     const { model } = setup;
     const records = await collectEvents(api, setup.blockNumber, { withBody: true });
     const reports = new Set();
+    // Each report was committed to first, in an earlier block, once (reports are committed,
+    // then revealed, so that none can be copied from the pool).
+    const committedAt = new Map();
+    const key = (r) => `round ${r.data.round.toNumber()} by ${r.data.validator.toString()}`;
+    for (const r of records.filter((x) => isEvent(x, 'gradientCommitments', 'ReportCommitted') && ofModel(model)(x))) {
+      assert.ok(!committedAt.has(key(r)), `two report commitments: ${key(r)}`);
+      committedAt.set(key(r), r.blockNumber);
+    }
     for (const r of records.filter((x) => isEvent(x, 'gradientCommitments', 'AggregateReported') && ofModel(model)(x))) {
-      const key = `round ${r.data.round.toNumber()} by ${r.data.validator.toString()}`;
-      assert.ok(!reports.has(key), `two reports: ${key}`);
-      reports.add(key);
+      assert.ok(!reports.has(key(r)), `two reports: ${key(r)}`);
+      assert.ok(committedAt.get(key(r)) < r.blockNumber, `${key(r)}: revealed in block ${r.blockNumber}, committed in ${committedAt.get(key(r))}`);
+      reports.add(key(r));
     }
     // A re-sent report would fail with AlreadyReported (or another of the pallet's errors).
     const validators = new Set(net.validators.map((v) => v.address));

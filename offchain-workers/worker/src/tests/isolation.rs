@@ -50,10 +50,11 @@ fn failures(m: &Metrics, duty: &str, kind: &str) -> u64 {
 	m.model_failures.with_label_values(&[duty, kind]).get()
 }
 
+/// Whether a report of `model` was committed to (the aggregate phase's duty).
 fn reported(calls: &[FlCall], model: ModelId) -> bool {
 	calls
 		.iter()
-		.any(|c| matches!(c, FlCall::ReportAggregate { model: m, .. } if *m == model))
+		.any(|c| matches!(c, FlCall::CommitReport { model: m, .. } if *m == model))
 }
 
 fn committed(calls: &[FlCall], model: ModelId) -> bool {
@@ -95,6 +96,9 @@ fn a_failing_and_a_panicking_model_do_not_stop_other_models_in_the_same_block() 
 	w.on_block().unwrap();
 	chain.include_pending();
 	assert_eq!(chain.updates_of(3).len(), 1, "model 3 revealed");
+	chain.open_report_reveal_of(2);
+	w.on_block().unwrap();
+	chain.include_pending();
 	let hash = chain.state.lock().unwrap().reports[&(2, 1, ME)];
 	chain.finalize_of(2, hash);
 	w.on_block().unwrap();

@@ -64,6 +64,7 @@ pub struct State {
 	pub bonds: HashMap<(ModelId, Account), u128>,
 	pub validators: Vec<(Account, u128)>,
 	pub commitments: HashMap<(ModelId, RoundIndex, Account), Digest>,
+	pub report_commitments: HashMap<(ModelId, RoundIndex, Account), Digest>,
 	pub reports: HashMap<(ModelId, RoundIndex, Account), Digest>,
 	pub nonce: u32,
 	/// Every transaction handed to the pool, in order (re-sends included).
@@ -200,6 +201,13 @@ impl MockChain {
 		let r = &mut s.m(model).current_mut().state;
 		r.phase = phase;
 		r.phase_ends_at = number + 5;
+	}
+
+	/// Includes the pending report commitment(s) and moves `model`'s round on to its
+	/// report-reveal phase, as the pallet does once the snapshot committed.
+	pub fn open_report_reveal_of(&self, model: ModelId) {
+		self.include_pending();
+		self.set_phase_of(model, RoundPhase::ReportReveal);
 	}
 
 	/// A new block without transactions.
@@ -371,12 +379,11 @@ fn apply(s: &mut State, call: FlCall) {
 			assert_eq!(Some(tensor_codec::commitment(&payload, &salt, &ME)), c);
 			push_update(s, model, ME, payload, num_samples);
 		}
-		FlCall::ReportAggregate {
+		FlCall::CommitReport {
 			model,
 			round,
-			model_hash,
 			updates_root,
-			..
+			commitment,
 		} => {
 			// Like the pallet: a report over another update set is refused.
 			let set = s.m(model).rounds.get(&round).map(|r| {
@@ -385,8 +392,30 @@ fn apply(s: &mut State, call: FlCall) {
 				)
 			});
 			if set == Some(updates_root) {
-				s.reports.insert((model, round, ME), model_hash);
+				s.report_commitments.insert((model, round, ME), commitment);
 			}
+		}
+		FlCall::ReportAggregate {
+			model,
+			round,
+			model_hash,
+			accepted,
+			scores,
+			salt,
+		} => {
+			// Like the pallet: only the committed report is taken.
+			let c = s.report_commitments[&(model, round, ME)];
+			assert_eq!(
+				fedledger_primitives::round::report_commitment(
+					&model_hash,
+					&accepted,
+					&scores,
+					&salt,
+					&ME
+				),
+				c
+			);
+			s.reports.insert((model, round, ME), model_hash);
 		}
 	}
 }
@@ -476,6 +505,21 @@ impl Chain for MockChain {
 			.lock()
 			.unwrap()
 			.commitments
+			.get(&(m, r, *who))
+			.copied())
+	}
+	fn report_commitment(
+		&self,
+		_: &BlockRef,
+		m: ModelId,
+		r: RoundIndex,
+		who: &Account,
+	) -> Result<Option<Digest>, ChainError> {
+		Ok(self
+			.state
+			.lock()
+			.unwrap()
+			.report_commitments
 			.get(&(m, r, *who))
 			.copied())
 	}

@@ -28,6 +28,8 @@ fn run_round(chain: &MockChain, w: &mut Worker<MockChain>, round: RoundIndex) ->
 	}
 	chain.set_phase(RoundPhase::Aggregate);
 	w.on_block().unwrap();
+	chain.open_report_reveal_of(0);
+	w.on_block().unwrap();
 	chain.include_pending();
 	let hash = chain
 		.state

@@ -68,6 +68,8 @@ fn sim_and_validator(cfg: &SimConfig, schedule: Schedule) -> (Digest, Digest, Ro
 	chain.include_pending();
 	chain.set_phase(RoundPhase::Aggregate);
 	w.on_block().unwrap();
+	chain.open_report_reveal_of(0);
+	w.on_block().unwrap();
 	let calls = chain.sent_calls();
 	let Some(FlCall::ReportAggregate {
 		round,

@@ -4,8 +4,9 @@
 use super::*;
 
 /// Runs `model`'s current round: every trainer commits and reveals, the validators in
-/// `reporting` report one hash, and the round settles at its aggregate deadline (or when
-/// the last of the snapshot reports). Returns the round's final phase.
+/// `reporting` commit to and reveal one hash, and the round settles at its report-reveal
+/// deadline (or when the last committed report is revealed). Returns the round's final
+/// phase.
 fn round_reported_by(model: ModelId, reporting: &[AccountId]) -> RoundPhase {
 	past_opening(model);
 	let round = CurrentRound::<Test>::get(model).unwrap();
@@ -32,19 +33,8 @@ fn round_reported_by(model: ModelId, reporting: &[AccountId]) -> RoundPhase {
 	}
 	run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
 	assert_eq!(phase(model, round), RoundPhase::Aggregate);
-	let all: Vec<u32> = (0..TRAINERS.len() as u32).collect();
-	for v in reporting {
-		assert_ok!(GradientCommitments::report_aggregate(
-			RuntimeOrigin::signed(*v),
-			model,
-			round,
-			[round as u8 + 1; 32],
-			UpdateSetRoot::<Test>::get((model, round)),
-			indices(&all),
-			indices(&all),
-		));
-	}
-	if phase(model, round) == RoundPhase::Aggregate {
+	report_round(model, round, reporting, [round as u8 + 1; 32]);
+	if phase(model, round) == RoundPhase::ReportReveal {
 		run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
 	}
 	let settled = phase(model, round);

@@ -46,7 +46,7 @@ fn trainer_bond_lifecycle_and_errors() {
 			Event::TrainerUnbonding {
 				model,
 				trainer: 10,
-				at: 21,
+				at: 1 + UnbondingDelay::get(),
 			}
 			.into(),
 		);
@@ -62,7 +62,7 @@ fn trainer_bond_lifecycle_and_errors() {
 			GradientCommitments::withdraw_trainer_bond(RuntimeOrigin::signed(10), model),
 			Error::<Test>::StillUnbonding
 		);
-		run_to_block(21);
+		run_to_block(1 + UnbondingDelay::get());
 		assert_ok!(GradientCommitments::withdraw_trainer_bond(
 			RuntimeOrigin::signed(10),
 			model
@@ -113,7 +113,7 @@ fn validator_registration_lifecycle_and_errors() {
 			GradientCommitments::withdraw_validator_bond(RuntimeOrigin::signed(20)),
 			Error::<Test>::StillUnbonding
 		);
-		run_to_block(21);
+		run_to_block(1 + UnbondingDelay::get());
 		assert_ok!(GradientCommitments::withdraw_validator_bond(
 			RuntimeOrigin::signed(20)
 		));

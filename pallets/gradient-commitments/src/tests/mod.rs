@@ -3,6 +3,7 @@
 //! models, validators and rounds for all of them.
 
 use crate::{mock::*, *};
+use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{fungible::InspectHold, Hooks},
@@ -86,6 +87,45 @@ fn reveal(model: ModelId, who: AccountId, seed: u32) -> DispatchResult {
 	)
 }
 
+/// A validator's report of round 0: `(validator, model hash, accepted, scores)`.
+type ReportOf<'a> = (AccountId, Digest, &'a [u32], &'a [u32]);
+
+/// `who`'s commitment (with [`SALT`]) to the report `hash`, `accepted`, `scores`.
+fn report_digest(who: AccountId, hash: Digest, accepted: &[u32], scores: &[u32]) -> Digest {
+	fedledger_primitives::round::report_commitment(&hash, accepted, scores, &SALT, &who.encode())
+}
+
+/// `who` commits to a report of round 0 over the round's update set.
+fn commit_report(
+	model: ModelId,
+	who: AccountId,
+	hash: Digest,
+	accepted: &[u32],
+	scores: &[u32],
+) -> DispatchResult {
+	GradientCommitments::commit_report(
+		RuntimeOrigin::signed(who),
+		model,
+		0,
+		UpdateSetRoot::<Test>::get((model, 0)),
+		report_digest(who, hash, accepted, scores),
+	)
+}
+
+/// Every report of `reports` is committed in round 0's aggregate window, and the
+/// report-reveal window is open: at once if every snapshot validator committed, else from
+/// the aggregate deadline.
+fn commit_reports(model: ModelId, reports: &[ReportOf]) {
+	for (who, hash, accepted, scores) in reports {
+		assert_ok!(commit_report(model, *who, *hash, accepted, scores));
+	}
+	if phase(model, 0) == RoundPhase::Aggregate {
+		run_to_block(Rounds::<Test>::get(model, 0).unwrap().phase_ends_at);
+	}
+	assert_eq!(phase(model, 0), RoundPhase::ReportReveal);
+}
+
+/// `who` reveals its committed report of round 0.
 fn report(
 	model: ModelId,
 	who: AccountId,
@@ -98,9 +138,9 @@ fn report(
 		model,
 		0,
 		hash,
-		UpdateSetRoot::<Test>::get((model, 0)),
 		indices(accepted),
 		indices(scores),
+		SALT,
 	)
 }
 
@@ -137,6 +177,41 @@ fn tensor_codec_digest(p: &[u8]) -> Digest {
 	fedledger_primitives::tensor_codec::digest(p)
 }
 
+/// The validators in `reporting` commit to one report of `round` (`hash`, every update
+/// accepted, and scored its index) and, once the report-reveal window is open (at once if
+/// the whole snapshot committed, else at the aggregate deadline), reveal it. A round
+/// nobody committed in settles at the aggregate deadline.
+fn report_round(model: ModelId, round: RoundIndex, reporting: &[AccountId], hash: Digest) {
+	let n = Rounds::<Test>::get(model, round).unwrap().updates;
+	let all: Vec<u32> = (0..n).collect();
+	for v in reporting {
+		assert_ok!(GradientCommitments::commit_report(
+			RuntimeOrigin::signed(*v),
+			model,
+			round,
+			UpdateSetRoot::<Test>::get((model, round)),
+			fedledger_primitives::round::report_commitment(&hash, &all, &all, &SALT, &v.encode()),
+		));
+	}
+	if phase(model, round) == RoundPhase::Aggregate {
+		run_to_block(Rounds::<Test>::get(model, round).unwrap().phase_ends_at);
+	}
+	if phase(model, round) != RoundPhase::ReportReveal {
+		return;
+	}
+	for v in reporting {
+		assert_ok!(GradientCommitments::report_aggregate(
+			RuntimeOrigin::signed(*v),
+			model,
+			round,
+			hash,
+			indices(&all),
+			indices(&all),
+			SALT,
+		));
+	}
+}
+
 /// Blocks up to `n` with `on_initialize` and, when `idle`, `on_idle` with half a second of
 /// weight left, as the executive runs them.
 fn run_with_idle(n: u64, idle: bool) {
@@ -151,7 +226,7 @@ fn run_with_idle(n: u64, idle: bool) {
 }
 
 /// Drives `model`'s current round to finalization with every trainer committing and
-/// revealing and three validators reporting one hash; returns the round.
+/// revealing and three validators committing to and revealing one hash; returns the round.
 fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
 	past_opening(model);
 	let round = CurrentRound::<Test>::get(model).unwrap();
@@ -183,19 +258,7 @@ fn finalize_round(model: ModelId, idle: bool) -> RoundIndex {
 		Rounds::<Test>::get(model, round).unwrap().phase_ends_at,
 		idle,
 	);
-	let n = TRAINERS.len() as u32;
-	let all: Vec<u32> = (0..n).collect();
-	for v in &VALIDATORS[..3] {
-		assert_ok!(GradientCommitments::report_aggregate(
-			RuntimeOrigin::signed(*v),
-			model,
-			round,
-			[round as u8; 32],
-			UpdateSetRoot::<Test>::get((model, round)),
-			indices(&all),
-			indices(&all),
-		));
-	}
+	report_round(model, round, &VALIDATORS[..3], [round as u8; 32]);
 	assert_eq!(phase(model, round), RoundPhase::Finalized);
 	run_with_idle(System::block_number() + 1, idle);
 	round

@@ -41,14 +41,23 @@ fn reveal_call(model: ModelId, seed: u32) -> Call<Test> {
 	}
 }
 
+fn commit_report_call(model: ModelId) -> Call<Test> {
+	Call::commit_report {
+		model,
+		round: 0,
+		updates_root: UpdateSetRoot::<Test>::get((model, 0)),
+		commitment: [2u8; 32],
+	}
+}
+
 fn report_call(model: ModelId) -> Call<Test> {
 	Call::report_aggregate {
 		model,
 		round: 0,
 		model_hash: [5u8; 32],
-		updates_root: UpdateSetRoot::<Test>::get((model, 0)),
 		accepted: indices(&[0]),
 		scores: indices(&[1, 1, 1]),
+		salt: SALT,
 	}
 }
 
@@ -108,16 +117,30 @@ fn reports_are_boosted_only_from_the_snapshot_and_once() {
 	new_test_ext().execute_with(|| {
 		let model = round_in_aggregation();
 		assert_eq!(
-			priority(VALIDATORS[0], report_call(model)),
+			priority(VALIDATORS[0], commit_report_call(model)),
 			FL_PHASE_PRIORITY
 		);
+		// A reveal while reports are being committed: out of phase.
+		assert_eq!(priority(VALIDATORS[0], report_call(model)), 0);
 		// Registered after the snapshot: not in it.
 		assert_ok!(GradientCommitments::register_validator(
 			RuntimeOrigin::signed(VALIDATORS[3]),
 			1_000
 		));
-		assert_eq!(priority(VALIDATORS[3], report_call(model)), 0);
-		assert_ok!(report(model, VALIDATORS[0], [5u8; 32], &[0], &[1, 1, 1]));
+		assert_eq!(priority(VALIDATORS[3], commit_report_call(model)), 0);
+		let mine: ReportOf = (VALIDATORS[0], [5u8; 32], &[0], &[1, 1, 1]);
+		assert_ok!(commit_report(model, mine.0, mine.1, mine.2, mine.3));
+		assert_eq!(priority(VALIDATORS[0], commit_report_call(model)), 0);
+		commit_reports(model, &[]);
+		// In the reveal window: the committed validator's reveal is boosted, a reveal without
+		// a commitment is not, and neither is a late commitment.
+		assert_eq!(
+			priority(VALIDATORS[0], report_call(model)),
+			FL_PHASE_PRIORITY
+		);
+		assert_eq!(priority(VALIDATORS[1], report_call(model)), 0);
+		assert_eq!(priority(VALIDATORS[1], commit_report_call(model)), 0);
+		assert_ok!(report(model, mine.0, mine.1, mine.2, mine.3));
 		assert_eq!(priority(VALIDATORS[0], report_call(model)), 0);
 	});
 }

@@ -7,10 +7,16 @@ use super::*;
 fn contradicting_validators_are_slashed_before_and_after_finalization() {
 	new_test_ext().execute_with(|| {
 		let model = round_in_aggregation();
-		let scores = [1, 1, 1];
-		assert_ok!(report(model, 22, [1u8; 32], &[0, 1, 2], &scores));
-		assert_ok!(report(model, 20, [9u8; 32], &[0, 1, 2], &scores));
-		assert_ok!(report(model, 21, [9u8; 32], &[0, 1, 2], &scores));
+		let (all, scores): (&[u32], &[u32]) = (&[0, 1, 2], &[1, 1, 1]);
+		let reports = [
+			(22, [1u8; 32], all, scores),
+			(20, [9u8; 32], all, scores),
+			(21, [9u8; 32], all, scores),
+		];
+		commit_reports(model, &reports);
+		for (v, hash, accepted, scores) in reports {
+			assert_ok!(report(model, v, hash, accepted, scores));
+		}
 		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		// 22 contradicted the finalized hash: 20 % of 1000 slashed into the pool.
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
@@ -33,16 +39,24 @@ fn contradicting_validators_are_slashed_before_and_after_finalization() {
 fn a_contradiction_early_in_the_window_is_slashed_only_at_settlement() {
 	new_test_ext().execute_with(|| {
 		let model = round_in_aggregation();
-		let scores = [1, 1, 1];
-		assert_ok!(report(model, 22, [4u8; 32], &[0], &scores));
-		assert_ok!(report(model, 20, [9u8; 32], &[0], &scores));
+		let scores: &[u32] = &[1, 1, 1];
+		commit_reports(
+			model,
+			&[
+				(22, [4u8; 32], &[0], scores),
+				(20, [9u8; 32], &[0], scores),
+				(21, [9u8; 32], &[0], scores),
+			],
+		);
+		assert_ok!(report(model, 22, [4u8; 32], &[0], scores));
+		assert_ok!(report(model, 20, [9u8; 32], &[0], scores));
 		// Not settled yet: nothing is known to contradict anything.
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 1_000);
 		assert_noop!(
-			report(model, 22, [9u8; 32], &[0], &scores),
+			report(model, 22, [9u8; 32], &[0], scores),
 			Error::<Test>::AlreadyReported
 		);
-		assert_ok!(report(model, 21, [9u8; 32], &[0], &scores));
+		assert_ok!(report(model, 21, [9u8; 32], &[0], scores));
 		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		assert_eq!(ValidatorBonds::<Test>::get(22).unwrap().amount, 800);
 	});
@@ -94,6 +108,12 @@ fn a_validator_in_an_aggregating_snapshot_cannot_withdraw() {
 			GradientCommitments::withdraw_validator_bond(RuntimeOrigin::signed(VALIDATORS[0])),
 			Error::<Test>::InOpenRound
 		);
+		// Nor while the round takes report reveals.
+		commit_reports(model, &[(VALIDATORS[1], [7; 32], &[0], &[1, 1, 1])]);
+		assert_noop!(
+			GradientCommitments::withdraw_validator_bond(RuntimeOrigin::signed(VALIDATORS[0])),
+			Error::<Test>::InOpenRound
+		);
 	});
 }
 
@@ -103,9 +123,16 @@ fn a_validator_that_withdrew_cannot_report_late() {
 		UnbondingDelay::set(&1);
 		let model = round_in_aggregation();
 		let scores = [500_000_000; 3];
-		assert_ok!(report(model, VALIDATORS[1], [7; 32], &[0, 1, 2], &scores));
-		assert_ok!(report(model, VALIDATORS[2], [7; 32], &[0, 1, 2], &scores));
-		run_to_block(Rounds::<Test>::get(model, 0).unwrap().phase_ends_at);
+		let (all, scores): (&[u32], &[u32]) = (&[0, 1, 2], &scores);
+		commit_reports(
+			model,
+			&[
+				(VALIDATORS[1], [7; 32], all, scores),
+				(VALIDATORS[2], [7; 32], all, scores),
+			],
+		);
+		assert_ok!(report(model, VALIDATORS[1], [7; 32], all, scores));
+		assert_ok!(report(model, VALIDATORS[2], [7; 32], all, scores));
 		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		// Out of every open snapshot now: it may withdraw ...
 		assert_ok!(GradientCommitments::unregister_validator(
@@ -118,7 +145,7 @@ fn a_validator_that_withdrew_cannot_report_late() {
 		// ... but then not vote with its snapshot stake, where a contradicting report would be
 		// slashed from a bond that is gone: the settled round takes no report at all.
 		assert_noop!(
-			report(model, VALIDATORS[0], [8; 32], &[0, 1, 2], &scores),
+			report(model, VALIDATORS[0], [8; 32], all, scores),
 			Error::<Test>::WrongPhase
 		);
 	});
@@ -242,10 +269,8 @@ fn a_pause_interrupts_only_the_round_taking_updates() {
 			RuntimeOrigin::signed(OWNER),
 			model
 		));
-		let hash = [5u8; 32];
-		for v in &VALIDATORS[..3] {
-			assert_ok!(report(model, *v, hash, &[0], &[1]));
-		}
+		report_round(model, 0, &VALIDATORS[..3], [5u8; 32]);
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		run_to_block(System::block_number() + 1);
 		// Round 1: a silent committer is slashed.
 		past_opening(model);

@@ -234,15 +234,8 @@ fn stale_updates_are_refused() {
 		assert_ok!(commit_buffered(model, 0, 10, &payload(0, PARAMS), SALT));
 		run_to_block(4);
 		assert_ok!(submit_buffered(model, 0, 10, 0, &payload(0, PARAMS), SALT));
-		assert_ok!(GradientCommitments::report_aggregate(
-			RuntimeOrigin::signed(20),
-			model,
-			0,
-			[5u8; 32],
-			UpdateSetRoot::<Test>::get((model, 0)),
-			indices(&[0]),
-			indices(&[1_000_000_000])
-		));
+		report_round(model, 0, &[20], [5u8; 32]);
+		assert_eq!(phase(model, 0), RoundPhase::Finalized);
 		run_to_block(System::block_number() + 1);
 		assert_eq!(CurrentRound::<Test>::get(model), Some(1));
 		past_opening(model);

@@ -17,14 +17,21 @@ fn funded(index: u64) -> AccountId {
 	who
 }
 
-/// Runs `setup`, commits it to the backend (a proof records backend reads only), then runs
-/// `measured` with proof recording; returns its result and the proof's encoded size.
+/// Runs `setup` and clears its events (as a new block would), commits it to the backend (a
+/// proof records backend reads only), then runs `measured` with proof recording; returns its
+/// result and the proof's encoded size.
 fn measure<S, R>(
 	setup: impl FnOnce() -> (Weight, S),
 	measured: impl FnOnce(S) -> R,
 ) -> (Weight, R, usize) {
 	let mut ext = new_test_ext();
-	let (weight, state) = ext.execute_with(setup);
+	let (weight, state) = ext.execute_with(|| {
+		let prepared = setup();
+		// A block starts with no events (`frame_system::initialize` clears them); left in
+		// place, the setup's events would be read into the proof by the next event's append.
+		System::reset_events();
+		prepared
+	});
 	ext.commit_all().expect("the setup commits");
 	let (result, proof) = ext.execute_and_prove(|| measured(state));
 	(weight, result, proof.encoded_size())
@@ -71,9 +78,9 @@ fn committed_round_of(slots: u32) -> ModelId {
 }
 
 /// Round 0 of a fresh model in its aggregate phase with `MaxUpdatesPerRound` trainers
-/// committed and revealed and a snapshot of the caller plus `others` validators, each of
-/// whom already reported `hash_of(i)`. The caller's stake alone is a quorum.
-fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, AccountId) {
+/// committed and revealed and a snapshot of the caller plus `others` validators (returned).
+/// The caller's stake alone is a quorum.
+fn aggregating_snapshot(others: u32) -> (ModelId, AccountId, Vec<AccountId>) {
 	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
 	let model = committed_round();
 	run_to_block(5);
@@ -104,21 +111,57 @@ fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, 
 	}
 	run_to_block(8);
 	assert_eq!(phase(model, 0), RoundPhase::Aggregate);
+	(model, caller, reporters)
+}
+
+/// [`aggregating_snapshot`] with every validator committed and each of the others revealed
+/// `hash_of(i)`: the round takes report reveals, and the caller's (to `[9; 32]`) is the last.
+fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, AccountId) {
+	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
+	let (model, caller, reporters) = aggregating_snapshot(others);
 	let all: Vec<u32> = (0..slots).collect();
+	let root = UpdateSetRoot::<Test>::get((model, 0));
+	let (hash, salt) = ([9; 32], SALT);
+	let mine =
+		fedledger_primitives::round::report_commitment(&hash, &all, &all, &salt, &caller.encode());
+	assert_ok!(GradientCommitments::commit_report(
+		RuntimeOrigin::signed(caller),
+		model,
+		0,
+		root,
+		mine
+	));
+	for (i, v) in reporters.iter().enumerate() {
+		let digest = fedledger_primitives::round::report_commitment(
+			&hash_of(i as u32),
+			&all,
+			&all,
+			&salt,
+			&v.encode(),
+		);
+		assert_ok!(GradientCommitments::commit_report(
+			RuntimeOrigin::signed(*v),
+			model,
+			0,
+			root,
+			digest
+		));
+	}
+	assert_eq!(phase(model, 0), RoundPhase::ReportReveal);
 	for (i, v) in reporters.iter().enumerate() {
 		assert_ok!(GradientCommitments::report_aggregate(
 			RuntimeOrigin::signed(*v),
 			model,
 			0,
 			hash_of(i as u32),
-			UpdateSetRoot::<Test>::get((model, 0)),
 			indices(&all),
 			indices(&all),
+			salt,
 		));
 	}
 	assert_eq!(
 		phase(model, 0),
-		RoundPhase::Aggregate,
+		RoundPhase::ReportReveal,
 		"only the caller finalizes"
 	);
 	(model, caller)
@@ -131,10 +174,46 @@ fn finalizing_report(model: ModelId) -> RuntimeCall {
 		model,
 		round: 0,
 		model_hash: [9; 32],
-		updates_root: UpdateSetRoot::<Test>::get((model, 0)),
 		accepted: indices(&all),
 		scores: indices(&all),
+		salt: SALT,
 	})
+}
+
+/// The commitment that completes a full snapshot's and opens the report-reveal window.
+#[test]
+fn the_last_report_commitment_fits_its_weight() {
+	let others = <<Test as Config>::MaxValidators as Get<u32>>::get() - 1;
+	let call = |model| {
+		RuntimeCall::GradientCommitments(crate::Call::commit_report {
+			model,
+			round: 0,
+			updates_root: UpdateSetRoot::<Test>::get((model, 0)),
+			commitment: [1; 32],
+		})
+	};
+	let (weight, result, proof) = measure(
+		|| {
+			let (model, caller, reporters) = aggregating_snapshot(others);
+			for v in reporters {
+				assert_ok!(GradientCommitments::commit_report(
+					RuntimeOrigin::signed(v),
+					model,
+					0,
+					UpdateSetRoot::<Test>::get((model, 0)),
+					[2; 32]
+				));
+			}
+			(call(model).get_dispatch_info().call_weight, (model, caller))
+		},
+		|(model, caller)| {
+			let result = call(model).dispatch(RuntimeOrigin::signed(caller));
+			assert_eq!(phase(model, 0), RoundPhase::ReportReveal);
+			result
+		},
+	);
+	assert_ok!(result);
+	assert_fits("commit_report, completing the snapshot", weight, proof);
 }
 
 #[test]
