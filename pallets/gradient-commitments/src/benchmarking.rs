@@ -171,29 +171,42 @@ fn seed_revealed_round<T: Config>(model: ModelId, round: RoundIndex, n: u32) {
 	UpdateOrder::<T>::insert(key, BoundedVec::truncate_from(trainers));
 }
 
-/// Makes `round` of `model` take report reveals from its `v` snapshot validators, every one
-/// of which committed; the caller's commitment is to `(hash, accepted, scores)` with [`SALT`].
+/// Makes `round` of `model`, holding `n` updates, take report reveals from the validators of
+/// `snapshot`, every one of which committed: the caller (first in it) to `(hash, accepted,
+/// scores)` with [`SALT`], the others to anything.
 fn open_report_reveal<T: Config>(
 	model: ModelId,
 	round: RoundIndex,
-	caller: &T::AccountId,
+	n: u32,
+	snapshot: Vec<(T::AccountId, BalanceOf<T>)>,
 	report: (&Digest, &[u32], &[u32]),
-	others: &[T::AccountId],
 ) {
 	let key = (model, round);
 	let (hash, accepted, scores) = report;
-	let digest = fedledger_primitives::round::report_commitment(
-		hash,
-		accepted,
-		scores,
-		&SALT,
-		&caller.encode(),
-	);
-	ReportCommitments::<T>::insert(key, caller, digest);
-	for who in others {
-		ReportCommitments::<T>::insert(key, who, [0u8; 32]);
+	let mut stake = BalanceOf::<T>::zero();
+	for (i, (who, s)) in snapshot.iter().enumerate() {
+		let digest = if i == 0 {
+			fedledger_primitives::round::report_commitment(
+				hash,
+				accepted,
+				scores,
+				&SALT,
+				&who.encode(),
+			)
+		} else {
+			[0u8; 32]
+		};
+		ReportCommitments::<T>::insert(key, who, digest);
+		stake = stake.saturating_add(*s);
 	}
-	ReportCommitCount::<T>::insert(key, others.len() as u32 + 1);
+	ReportCommitCount::<T>::insert(key, snapshot.len() as u32);
+	RoundValidators::<T>::insert(key, BoundedVec::truncate_from(snapshot));
+	Rounds::<T>::mutate(model, round, |info| {
+		let info = info.as_mut().expect("the round is open");
+		info.phase = RoundPhase::ReportReveal;
+		info.updates = n;
+		info.validator_stake = stake;
+	});
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -486,10 +499,8 @@ mod benchmarks {
 			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
 		let mut others = BalanceOf::<T>::zero();
-		let mut reported = Vec::new();
 		for i in 1..v {
 			let who: T::AccountId = account("validator", i, 0);
-			reported.push(who.clone());
 			Reports::<T>::insert(
 				(model, round),
 				&who,
@@ -506,20 +517,7 @@ mod benchmarks {
 		}
 		HashStake::<T>::insert((model, round), hash, others);
 		ReportCount::<T>::insert((model, round), v - 1);
-		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
-		open_report_reveal::<T>(
-			model,
-			round,
-			&caller,
-			(&hash, &accepted, &scores),
-			&reported,
-		);
-		Rounds::<T>::mutate(model, round, |info| {
-			let info = info.as_mut().unwrap();
-			info.phase = RoundPhase::ReportReveal;
-			info.updates = n;
-			info.validator_stake = others.saturating_add(caller_stake);
-		});
+		open_report_reveal::<T>(model, round, n, snapshot, (&hash, &accepted, &scores));
 
 		#[extrinsic_call]
 		_(
@@ -564,12 +562,9 @@ mod benchmarks {
 		Pallet::<T>::register_validator(RawOrigin::Signed(caller.clone()).into(), caller_stake)
 			.expect("a funded caller registers");
 		let mut snapshot = alloc::vec![(caller.clone(), caller_stake)];
-		let mut others = BalanceOf::<T>::zero();
-		let mut reported = Vec::new();
 		for i in 1..v {
 			// Bonded for real, so that each slash moves held funds.
 			let who = registered_validator::<T>(i);
-			reported.push(who.clone());
 			let contradicting = [(i as u8).wrapping_add(100); 32];
 			Reports::<T>::insert(
 				(model, round),
@@ -584,24 +579,10 @@ mod benchmarks {
 			);
 			HashStake::<T>::insert((model, round), contradicting, s);
 			snapshot.push((who, s));
-			others = others.saturating_add(s);
 		}
 		ReportCount::<T>::insert((model, round), v - 1);
-		RoundValidators::<T>::insert((model, round), BoundedVec::truncate_from(snapshot));
 		let hash = [9u8; 32];
-		open_report_reveal::<T>(
-			model,
-			round,
-			&caller,
-			(&hash, &accepted, &scores),
-			&reported,
-		);
-		Rounds::<T>::mutate(model, round, |info| {
-			let info = info.as_mut().unwrap();
-			info.phase = RoundPhase::ReportReveal;
-			info.updates = n;
-			info.validator_stake = others.saturating_add(caller_stake);
-		});
+		open_report_reveal::<T>(model, round, n, snapshot, (&hash, &accepted, &scores));
 
 		#[extrinsic_call]
 		report_aggregate(

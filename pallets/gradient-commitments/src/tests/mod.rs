@@ -190,7 +190,7 @@ fn report_round(model: ModelId, round: RoundIndex, reporting: &[AccountId], hash
 			model,
 			round,
 			UpdateSetRoot::<Test>::get((model, round)),
-			fedledger_primitives::round::report_commitment(&hash, &all, &all, &SALT, &v.encode()),
+			report_digest(*v, hash, &all, &all),
 		));
 	}
 	if phase(model, round) == RoundPhase::Aggregate {

@@ -120,44 +120,13 @@ fn aggregating_round(others: u32, hash_of: impl Fn(u32) -> Digest) -> (ModelId, 
 	let slots = <<Test as Config>::MaxUpdatesPerRound as Get<u32>>::get();
 	let (model, caller, reporters) = aggregating_snapshot(others);
 	let all: Vec<u32> = (0..slots).collect();
-	let root = UpdateSetRoot::<Test>::get((model, 0));
-	let (hash, salt) = ([9; 32], SALT);
-	let mine =
-		fedledger_primitives::round::report_commitment(&hash, &all, &all, &salt, &caller.encode());
-	assert_ok!(GradientCommitments::commit_report(
-		RuntimeOrigin::signed(caller),
-		model,
-		0,
-		root,
-		mine
-	));
+	assert_ok!(commit_report(model, caller, [9; 32], &all, &all));
 	for (i, v) in reporters.iter().enumerate() {
-		let digest = fedledger_primitives::round::report_commitment(
-			&hash_of(i as u32),
-			&all,
-			&all,
-			&salt,
-			&v.encode(),
-		);
-		assert_ok!(GradientCommitments::commit_report(
-			RuntimeOrigin::signed(*v),
-			model,
-			0,
-			root,
-			digest
-		));
+		assert_ok!(commit_report(model, *v, hash_of(i as u32), &all, &all));
 	}
 	assert_eq!(phase(model, 0), RoundPhase::ReportReveal);
 	for (i, v) in reporters.iter().enumerate() {
-		assert_ok!(GradientCommitments::report_aggregate(
-			RuntimeOrigin::signed(*v),
-			model,
-			0,
-			hash_of(i as u32),
-			indices(&all),
-			indices(&all),
-			salt,
-		));
+		assert_ok!(report(model, *v, hash_of(i as u32), &all, &all));
 	}
 	assert_eq!(
 		phase(model, 0),
