@@ -1,7 +1,7 @@
 //! Shared helpers of the fedledger benchmarks: the shape grid, which shapes are skipped and
 //! why, the rules benchmarked, and a fast seeded generator of synthetic updates.
 
-use fedledger_primitives::rules::{AggregationRule, AggregationSpec};
+use fedledger_primitives::rules::{AggregationRule, AggregationSpec, Clipping, Mixing};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -37,10 +37,7 @@ pub fn feasible_shapes() -> Vec<(usize, usize)> {
 pub fn rules_for(n: usize) -> Vec<(&'static str, AggregationSpec)> {
 	let f = (n / 10).max(1) as u32;
 	let fb = (n.saturating_sub(3) / 4).min(n / 10).max(1) as u32;
-	let plain = |rule| AggregationSpec {
-		rule,
-		bucketing: None,
-	};
+	let plain = AggregationSpec::plain;
 	vec![
 		("fedavg", plain(AggregationRule::FedAvg)),
 		("median", plain(AggregationRule::Median)),
@@ -73,9 +70,14 @@ pub fn rules_for(n: usize) -> Vec<(&'static str, AggregationSpec)> {
 		),
 		(
 			"median_bucketed_s2",
+			AggregationSpec::bucketed(AggregationRule::Median, 2),
+		),
+		(
+			"median_arc_nnm",
 			AggregationSpec {
-				rule: AggregationRule::Median,
-				bucketing: Some(2),
+				clipping: Some(Clipping::Adaptive { f }),
+				mixing: Some(Mixing::NearestNeighbours { f }),
+				..plain(AggregationRule::Median)
 			},
 		),
 	]

@@ -284,6 +284,51 @@ impl RewardSplit {
 	}
 }
 
+/// What a revealed update may claim and contain. The runtime checks every bound when an update
+/// is revealed or submitted and refuses the update with a typed error otherwise, so no
+/// validator ever aggregates an update outside them.
+///
+/// Sample counts are self-declared and cannot be verified; bounding them (and, in
+/// [`crate::rules::SampleWeighting`], capping what they weigh) keeps one claim of billions of
+/// samples from owning the round. Values and norms are bounded so that no update can push the
+/// model step towards the f32 range (the step also saturates, see the consensus step).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct UpdateBounds {
+	/// Most samples an update may declare (≥ 1).
+	pub max_samples: u32,
+	/// Largest absolute value of a coordinate, micro units (> 0).
+	pub max_value: u32,
+	/// Largest L2 norm of an update, micro units (> 0).
+	pub max_norm: u32,
+}
+
+impl UpdateBounds {
+	/// Bounds that leave every honest update of the demo's models through by orders of
+	/// magnitude: a million samples, |value| ≤ 100, norm ≤ 1,000. Models registered before
+	/// bounds existed were migrated to these.
+	pub const GENEROUS: Self = Self {
+		max_samples: 1_000_000,
+		max_value: 100_000_000,
+		max_norm: 1_000_000_000,
+	};
+
+	/// Whether every bound is usable (none is zero).
+	pub fn is_valid(&self) -> bool {
+		self.max_samples > 0 && self.max_value > 0 && self.max_norm > 0
+	}
+}
+
 /// Everything a model owner chooses when registering a model.
 #[derive(
 	Clone,
@@ -302,8 +347,10 @@ pub struct TrainingConfig<Balance> {
 	pub architecture: Architecture,
 	/// Local-training hyper-parameters.
 	pub hyper_params: HyperParams,
-	/// Robust aggregation rule (with optional bucketing).
+	/// Robust aggregation pipeline (clipping, mixing, rule, sample weighting).
 	pub aggregation: AggregationSpec,
+	/// What a revealed update may claim and contain.
+	pub update_bounds: UpdateBounds,
 	/// Attribution scorer.
 	pub scorer: Scorer,
 	/// Round schedule.
@@ -347,6 +394,8 @@ pub enum ConfigError {
 	TooMuchLocalWork,
 	/// A buffered-async `max_staleness` above [`MAX_STALENESS`].
 	StalenessTooLarge,
+	/// An update bound is zero (appended last, so the other variants keep their encoding).
+	BadUpdateBounds,
 }
 
 impl<Balance> TrainingConfig<Balance> {
@@ -375,6 +424,7 @@ impl<Balance> TrainingConfig<Balance> {
 				dp: None,
 			},
 			aggregation: AggregationSpec::plain(AggregationRule::FedAvg),
+			update_bounds: UpdateBounds::GENEROUS,
 			scorer: Scorer::CosineToAggregate,
 			schedule: Schedule::Sync {
 				commit_blocks: 3,
@@ -447,10 +497,75 @@ impl<Balance> TrainingConfig<Balance> {
 		if !self.reward_split.is_complete() {
 			return Err(ConfigError::BadRewardSplit);
 		}
+		if !self.update_bounds.is_valid() {
+			return Err(ConfigError::BadUpdateBounds);
+		}
 		self.aggregation
 			.validate(self.schedule.min_updates())
 			.map_err(ConfigError::Rule)?;
 		Ok(params)
+	}
+}
+
+/// The configuration as stored before update bounds and the aggregation pipeline existed
+/// (model-registry storage version 1, gradient-commitments storage version 2), for the pallets'
+/// migrations. Defined once here so both pallets translate it the same way.
+pub mod legacy {
+	use super::*;
+	use crate::rules::{AggregationRule, Mixing, SampleWeighting};
+
+	/// `AggregationSpec` before clipping, NNM and sample weighting: a rule and a bucket size.
+	#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	pub struct AggregationSpecV1 {
+		/// The rule.
+		pub rule: AggregationRule,
+		/// Bucket size.
+		pub bucketing: Option<u32>,
+	}
+
+	/// `TrainingConfig` before [`UpdateBounds`].
+	#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, MaxEncodedLen, TypeInfo)]
+	pub struct TrainingConfigV1<Balance> {
+		/// The network.
+		pub architecture: Architecture,
+		/// Local training.
+		pub hyper_params: HyperParams,
+		/// The rule and bucket size.
+		pub aggregation: AggregationSpecV1,
+		/// Scorer.
+		pub scorer: Scorer,
+		/// Schedule.
+		pub schedule: Schedule,
+		/// Reward per round.
+		pub reward_per_round: Balance,
+		/// Split.
+		pub reward_split: RewardSplit,
+	}
+
+	impl<Balance> TrainingConfigV1<Balance> {
+		/// The current form: the same rule and buckets, **unweighted** (the old rules weighted
+		/// by declared samples, which let one inflated claim own a round; the migration is the
+		/// fix), no clipping, and [`UpdateBounds::GENEROUS`].
+		pub fn upgrade(self) -> TrainingConfig<Balance> {
+			TrainingConfig {
+				architecture: self.architecture,
+				hyper_params: self.hyper_params,
+				aggregation: AggregationSpec {
+					rule: self.aggregation.rule,
+					clipping: None,
+					mixing: self
+						.aggregation
+						.bucketing
+						.map(|size| Mixing::Bucketing { size }),
+					weighting: SampleWeighting::Unweighted,
+				},
+				update_bounds: UpdateBounds::GENEROUS,
+				scorer: self.scorer,
+				schedule: self.schedule,
+				reward_per_round: self.reward_per_round,
+				reward_split: self.reward_split,
+			}
+		}
 	}
 }
 
@@ -474,6 +589,7 @@ mod tests {
 				dp: None,
 			},
 			aggregation: AggregationSpec::plain(rule),
+			update_bounds: UpdateBounds::GENEROUS,
 			scorer: Scorer::CosineToAggregate,
 			schedule: Schedule::Sync {
 				commit_blocks: 4,
@@ -525,6 +641,54 @@ mod tests {
 			classes: 10,
 		};
 		assert_eq!(huge.parameter_count(), None);
+	}
+
+	#[test]
+	fn zero_update_bounds_are_refused() {
+		for bounds in [
+			UpdateBounds {
+				max_samples: 0,
+				..UpdateBounds::GENEROUS
+			},
+			UpdateBounds {
+				max_value: 0,
+				..UpdateBounds::GENEROUS
+			},
+			UpdateBounds {
+				max_norm: 0,
+				..UpdateBounds::GENEROUS
+			},
+		] {
+			let mut c = config(AggregationRule::FedAvg, 3);
+			c.update_bounds = bounds;
+			assert_eq!(c.validate(), Err(ConfigError::BadUpdateBounds));
+		}
+	}
+
+	#[test]
+	fn a_legacy_config_upgrades_unweighted_with_its_buckets() {
+		use crate::rules::{Mixing, SampleWeighting};
+		let current = config(AggregationRule::Krum { f: 1 }, 9);
+		let old = legacy::TrainingConfigV1 {
+			architecture: current.architecture,
+			hyper_params: current.hyper_params,
+			aggregation: legacy::AggregationSpecV1 {
+				rule: current.aggregation.rule,
+				bucketing: Some(2),
+			},
+			scorer: current.scorer,
+			schedule: current.schedule,
+			reward_per_round: current.reward_per_round,
+			reward_split: current.reward_split,
+		};
+		let bytes = old.encode();
+		let up = legacy::TrainingConfigV1::<u128>::decode(&mut &bytes[..])
+			.unwrap()
+			.upgrade();
+		assert_eq!(up.aggregation.mixing, Some(Mixing::Bucketing { size: 2 }));
+		assert_eq!(up.aggregation.weighting, SampleWeighting::Unweighted);
+		assert_eq!(up.update_bounds, UpdateBounds::GENEROUS);
+		assert_eq!(up.validate(), Ok(7850));
 	}
 
 	#[test]

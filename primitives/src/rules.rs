@@ -109,9 +109,97 @@ pub enum AggregationRule {
 	},
 }
 
-/// A rule plus optional bucketing in front of it (Karimireddy et al. 2022): updates are
-/// shuffled deterministically, grouped into buckets of `s` updates, each bucket is replaced by
-/// its sample-weighted mean, and the rule runs on the buckets.
+/// Per-update clipping, the first stage of the pipeline (Allouah et al. 2024 clip before
+/// anything mixes updates, so that a boosted update cannot poison an honest one first).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Clipping {
+	/// Every update is scaled down to L2 norm at most `max_norm`.
+	Fixed {
+		/// Maximum L2 norm > 0 in micro units.
+		max_norm: u32,
+	},
+	/// ARC, adaptive robust clipping (Allouah et al. 2024): the `k = ⌊2·f·(n − f)/n⌋` updates
+	/// of largest norm are scaled down to the norm of the `(k + 1)`-th largest.
+	Adaptive {
+		/// Byzantine updates tolerated.
+		f: u32,
+	},
+}
+
+/// How (clipped) updates are mixed before the rule sees them, the second stage.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Mixing {
+	/// Bucketing (Karimireddy et al. 2022): the updates are permuted with a seed fixed after the
+	/// reveal deadline, grouped into buckets of `size`, and each bucket is replaced by its
+	/// weighted mean; the rule runs on the `⌈n / size⌉` bucket means.
+	Bucketing {
+		/// Updates per bucket (≥ 1).
+		size: u32,
+	},
+	/// Nearest-neighbour mixing, NNM (Allouah et al. 2023): each update is replaced by the mean
+	/// of its `n − f` nearest updates (itself included); the rule runs on the `n` mixtures.
+	NearestNeighbours {
+		/// Byzantine updates tolerated.
+		f: u32,
+	},
+}
+
+/// What the trainers' declared sample counts weigh, the third input of the rule.
+///
+/// A sample count is the trainer's own claim: nobody can check it. The robust rules are
+/// analysed unweighted, so that is the default; an owner who wants FedAvg-style weighting
+/// must cap it relative to the round, so that one trainer claiming billions of samples counts
+/// at most `cap` times the median trainer.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum SampleWeighting {
+	/// Every update weighs the same (times its staleness discount in buffered rounds).
+	#[default]
+	Unweighted,
+	/// Update `i` weighs `min(nᵢ, cap · median(n))`, `median` the lower median of the round's
+	/// declared counts.
+	Capped {
+		/// The cap relative to the median count, micro units (> 0).
+		cap: u32,
+	},
+}
+
+/// The aggregation pipeline, in the papers' order: per-update [`Clipping`], then [`Mixing`]
+/// (bucketing or NNM), then the robust [`AggregationRule`], with [`SampleWeighting`] deciding
+/// what declared sample counts weigh.
 #[derive(
 	Clone,
 	Copy,
@@ -127,8 +215,12 @@ pub enum AggregationRule {
 pub struct AggregationSpec {
 	/// The robust rule.
 	pub rule: AggregationRule,
-	/// Bucket size `s` (≥ 1); `None` for no bucketing.
-	pub bucketing: Option<u32>,
+	/// Per-update clipping in front of everything; `None` for none.
+	pub clipping: Option<Clipping>,
+	/// Mixing in front of the rule; `None` for none.
+	pub mixing: Option<Mixing>,
+	/// What declared sample counts weigh.
+	pub weighting: SampleWeighting,
 }
 
 /// How much an update computed against an older model version counts in a buffered
@@ -294,27 +386,104 @@ impl AggregationRule {
 	}
 }
 
+impl Clipping {
+	/// Checks the parameters and that a round of at least `n_min` updates suits them.
+	pub fn validate(&self, n_min: u32) -> Result<(), RuleConfigError> {
+		match *self {
+			Self::Fixed { max_norm: 0 } => Err(RuleConfigError::ZeroParameter),
+			Self::Fixed { .. } => Ok(()),
+			Self::Adaptive { f } => honest_majority(f, n_min),
+		}
+	}
+
+	/// How many of `n` updates ARC clips: `⌊2·f·(n − f)/n⌋` (0 for a fixed bound), in integers.
+	pub fn adaptive_count(&self, n: u32) -> u32 {
+		match *self {
+			Self::Adaptive { f } if n > 0 && f < n => {
+				(2 * f as u64 * (n - f) as u64 / n as u64) as u32
+			}
+			_ => 0,
+		}
+	}
+}
+
+impl Mixing {
+	/// Checks the parameters and that a round of at least `n_min` updates suits them.
+	pub fn validate(&self, n_min: u32) -> Result<(), RuleConfigError> {
+		match *self {
+			Self::Bucketing { size: 0 } => Err(RuleConfigError::ZeroBucketSize),
+			Self::Bucketing { .. } => Ok(()),
+			Self::NearestNeighbours { f } => honest_majority(f, n_min),
+		}
+	}
+
+	/// The bucket size, for bucketing.
+	pub fn bucket_size(&self) -> Option<u32> {
+		match *self {
+			Self::Bucketing { size } => Some(size),
+			Self::NearestNeighbours { .. } => None,
+		}
+	}
+}
+
+/// A stage tolerating `f` Byzantine updates needs an honest majority: `n ≥ 2f + 1`.
+fn honest_majority(f: u32, n_min: u32) -> Result<(), RuleConfigError> {
+	let required = f.saturating_mul(2).saturating_add(1);
+	if n_min < required {
+		return Err(RuleConfigError::TooFewUpdates {
+			required,
+			available: n_min,
+		});
+	}
+	Ok(())
+}
+
+impl SampleWeighting {
+	/// Checks the cap.
+	pub fn validate(&self) -> Result<(), RuleConfigError> {
+		match *self {
+			Self::Capped { cap: 0 } => Err(RuleConfigError::ZeroParameter),
+			_ => Ok(()),
+		}
+	}
+}
+
 impl AggregationSpec {
-	/// A spec without bucketing.
+	/// The rule alone: no clipping, no mixing, unweighted.
 	pub fn plain(rule: AggregationRule) -> Self {
 		Self {
 			rule,
-			bucketing: None,
+			clipping: None,
+			mixing: None,
+			weighting: SampleWeighting::Unweighted,
 		}
+	}
+
+	/// The rule behind buckets of `size`, unweighted.
+	pub fn bucketed(rule: AggregationRule, size: u32) -> Self {
+		Self {
+			mixing: Some(Mixing::Bucketing { size }),
+			..Self::plain(rule)
+		}
+	}
+
+	/// The bucket size, if the spec buckets.
+	pub fn bucket_size(&self) -> Option<u32> {
+		self.mixing.and_then(|m| m.bucket_size())
 	}
 
 	/// Number of inputs the rule sees for `n` updates: `⌈n / s⌉` with bucketing, else `n`.
 	pub fn effective_count(&self, n: u32) -> u32 {
-		match self.bucketing {
+		match self.bucket_size() {
 			Some(s) if s > 0 => n.div_ceil(s),
 			_ => n,
 		}
 	}
 
-	/// The smallest number of updates for which the spec is defined.
+	/// The smallest number of updates for which the rule is defined behind the mixing stage.
 	pub fn min_updates_required(&self) -> u32 {
 		let per_rule = self.rule.min_updates_required();
-		match self.bucketing {
+		match self.bucket_size() {
 			// ⌈n/s⌉ ≥ r  ⇔  n ≥ (r − 1)·s + 1.
 			Some(s) if s > 0 => per_rule
 				.saturating_sub(1)
@@ -324,11 +493,16 @@ impl AggregationSpec {
 		}
 	}
 
-	/// Checks the parameters and that a round with at least `n_min` updates can be aggregated.
+	/// Checks every stage's parameters and that a round with at least `n_min` updates can be
+	/// aggregated.
 	pub fn validate(&self, n_min: u32) -> Result<(), RuleConfigError> {
-		if self.bucketing == Some(0) {
-			return Err(RuleConfigError::ZeroBucketSize);
+		if let Some(c) = &self.clipping {
+			c.validate(n_min)?;
 		}
+		if let Some(m) = &self.mixing {
+			m.validate(n_min)?;
+		}
+		self.weighting.validate()?;
 		self.rule.validate_params()?;
 		let required = self.rule.min_updates_required();
 		let available = self.effective_count(n_min);
@@ -401,10 +575,7 @@ mod tests {
 
 	#[test]
 	fn bucketing_counts_buckets() {
-		let spec = AggregationSpec {
-			rule: AggregationRule::Krum { f: 1 },
-			bucketing: Some(2),
-		};
+		let spec = AggregationSpec::bucketed(AggregationRule::Krum { f: 1 }, 2);
 		// Krum f=1 needs 5 buckets; 9 updates in buckets of 2 give 5.
 		assert_eq!(spec.min_updates_required(), 9);
 		assert!(spec.validate(9).is_ok());
@@ -415,11 +586,39 @@ mod tests {
 				available: 4
 			})
 		);
-		let zero = AggregationSpec {
-			rule: AggregationRule::FedAvg,
-			bucketing: Some(0),
-		};
+		let zero = AggregationSpec::bucketed(AggregationRule::FedAvg, 0);
 		assert_eq!(zero.validate(10), Err(RuleConfigError::ZeroBucketSize));
+	}
+
+	#[test]
+	fn pre_aggregation_stages_need_an_honest_majority() {
+		let nnm = AggregationSpec {
+			mixing: Some(Mixing::NearestNeighbours { f: 2 }),
+			..AggregationSpec::plain(AggregationRule::Median)
+		};
+		assert!(nnm.validate(5).is_ok());
+		assert_eq!(
+			nnm.validate(4),
+			Err(RuleConfigError::TooFewUpdates {
+				required: 5,
+				available: 4
+			})
+		);
+		let arc = Clipping::Adaptive { f: 5 };
+		assert!(arc.validate(11).is_ok());
+		assert!(arc.validate(10).is_err());
+		// ⌊2·5·20/25⌋ = 8 of 25 updates are clipped.
+		assert_eq!(arc.adaptive_count(25), 8);
+		assert_eq!(Clipping::Adaptive { f: 0 }.adaptive_count(25), 0);
+		assert_eq!(
+			Clipping::Fixed { max_norm: 0 }.validate(3),
+			Err(RuleConfigError::ZeroParameter)
+		);
+		let capped = AggregationSpec {
+			weighting: SampleWeighting::Capped { cap: 0 },
+			..AggregationSpec::plain(AggregationRule::FedAvg)
+		};
+		assert_eq!(capped.validate(3), Err(RuleConfigError::ZeroParameter));
 	}
 
 	#[test]
@@ -429,7 +628,9 @@ mod tests {
 				tau: 1_500_000,
 				iters: 3,
 			},
-			bucketing: Some(4),
+			clipping: Some(Clipping::Adaptive { f: 2 }),
+			mixing: Some(Mixing::Bucketing { size: 4 }),
+			weighting: SampleWeighting::Capped { cap: 2_000_000 },
 		};
 		let bytes = spec.encode();
 		assert!(bytes.len() <= AggregationSpec::max_encoded_len());

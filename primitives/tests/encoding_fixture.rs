@@ -14,8 +14,11 @@
 
 use codec::Encode;
 use fedledger_primitives::{
-	model::{Architecture, HyperParams, ModelKind, RewardSplit, Schedule, Scorer, TrainingConfig},
-	rules::{AggregationSpec, MICRO, PARTS_PER_BILLION},
+	model::{
+		Architecture, HyperParams, ModelKind, RewardSplit, Schedule, Scorer, TrainingConfig,
+		UpdateBounds,
+	},
+	rules::{AggregationSpec, Mixing, MICRO, PARTS_PER_BILLION},
 	tensor_codec,
 };
 use std::fmt::Write as _;
@@ -59,6 +62,12 @@ const SPEC_TEXTS: &[&str] = &[
 	"trimmed-mean:0.2+bucket:3",
 	"geometric-median+bucket:4294967295",
 	"fedavg+bucket:0",
+	"median+arc",
+	"median+arc:3+nnm:3",
+	"krum:2+clip:0.5+bucket:2+weighted:1.5",
+	"fedavg+weighted",
+	"geometric-median+clip:4294.967295+nnm",
+	"trimmed-mean+nnm:0",
 ];
 
 /// Texts both parsers must refuse.
@@ -90,6 +99,16 @@ const INVALID_TEXTS: &[&str] = &[
 	"median+buckets:2",
 	"median+",
 	"+bucket:2",
+	"median+bucket:2+arc",
+	"median+nnm+bucket:2",
+	"median+arc+clip:1",
+	"median+weighted+weighted",
+	"median+clip",
+	"median+bucket",
+	"median+clip:x",
+	"median+arc:1.5",
+	"median+weighted:-1",
+	"median+nnm:",
 ];
 
 /// The options of `logisticConfig` in scripts/e2e/lib/chain.mjs, with its defaults.
@@ -109,6 +128,7 @@ struct Options {
 	/// `None`: the default rule, `DEFAULT_RULE` (trimmed-mean:0.34).
 	rule: Option<&'static str>,
 	bucketing: Option<u32>,
+	bounds: UpdateBounds,
 	scorer: Scorer,
 	reward: u128,
 	/// parts per billion
@@ -133,6 +153,7 @@ impl Default for Options {
 			min_updates: 3,
 			rule: None,
 			bucketing: None,
+			bounds: UpdateBounds::GENEROUS,
 			scorer: Scorer::CosineToAggregate,
 			reward: 1_000 * UNIT,
 			split_owner: 100_000_000,
@@ -146,8 +167,8 @@ impl Options {
 	fn config(&self) -> TrainingConfig<u128> {
 		let mut aggregation: AggregationSpec =
 			self.rule.unwrap_or("trimmed-mean:0.34").parse().unwrap();
-		if aggregation.bucketing.is_none() {
-			aggregation.bucketing = self.bucketing;
+		if aggregation.mixing.is_none() {
+			aggregation.mixing = self.bucketing.map(|size| Mixing::Bucketing { size });
 		}
 		TrainingConfig {
 			architecture: Architecture {
@@ -171,6 +192,7 @@ impl Options {
 				dp: None,
 			},
 			aggregation,
+			update_bounds: self.bounds,
 			scorer: self.scorer,
 			schedule: Schedule::Sync {
 				commit_blocks: self.commit,
@@ -245,6 +267,14 @@ impl Options {
 		if let Some(s) = self.bucketing {
 			fields.push(format!("\"bucketing\": {s}"));
 		}
+		if self.bounds != d.bounds {
+			fields.push(format!(
+				"\"bounds\": {{ \"maxSamples\": {}, \"maxValue\": {}, \"maxNorm\": {} }}",
+				self.bounds.max_samples,
+				decimal(self.bounds.max_value, MICRO),
+				decimal(self.bounds.max_norm, MICRO)
+			));
+		}
 		if self.scorer != d.scorer {
 			fields.push(format!("\"scorer\": \"{:?}\"", self.scorer));
 		}
@@ -303,6 +333,15 @@ fn config_cases() -> Vec<Options> {
 		Options {
 			rule: Some("geometric-median"),
 			learning_rate: 1,
+			..d()
+		},
+		Options {
+			rule: Some("median+arc:1+nnm:1+weighted:2"),
+			bounds: UpdateBounds {
+				max_samples: 5_000,
+				max_value: 2_500_000,
+				max_norm: 40_000_000,
+			},
 			..d()
 		},
 	]

@@ -2,8 +2,8 @@
 //! defaults the JavaScript helpers share, the errors, and round trips over every value.
 
 use fedledger_primitives::rules::{
-	names::defaults, AggregationRule as R, AggregationSpec, NumberError, RuleParseError, MICRO,
-	PARTS_PER_BILLION, RULE_NAMES,
+	names::defaults, AggregationRule as R, AggregationSpec, Clipping, Mixing, NumberError,
+	RuleParseError, SampleWeighting, MICRO, PARTS_PER_BILLION, RULE_NAMES,
 };
 use proptest::prelude::*;
 
@@ -107,23 +107,52 @@ fn specs_take_a_bucket_suffix() {
 	assert_eq!(spec("median"), AggregationSpec::plain(R::Median));
 	assert_eq!(
 		spec("krum:2+bucket:2"),
-		AggregationSpec {
-			rule: R::Krum { f: 2 },
-			bucketing: Some(2)
-		}
+		AggregationSpec::bucketed(R::Krum { f: 2 }, 2)
 	);
 	assert_eq!(
 		spec("krum+bucket:3"),
-		AggregationSpec {
-			rule: R::Krum { f: 1 },
-			bucketing: Some(3)
-		}
+		AggregationSpec::bucketed(R::Krum { f: 1 }, 3)
 	);
 	// Parsing accepts a zero bucket size; validation refuses it.
-	assert_eq!(spec("fedavg+bucket:0").bucketing, Some(0));
+	assert_eq!(spec("fedavg+bucket:0").bucket_size(), Some(0));
 	assert!(spec("fedavg+bucket:0").validate(10).is_err());
 	// Likewise β ≥ 50 % parses and fails validation.
 	assert!(spec("trimmed-mean:0.5").validate(10).is_err());
+}
+
+#[test]
+fn specs_take_the_pipeline_stages_in_order() {
+	assert_eq!(
+		spec("median+arc+nnm+weighted"),
+		AggregationSpec {
+			clipping: Some(Clipping::Adaptive { f: 1 }),
+			mixing: Some(Mixing::NearestNeighbours { f: 1 }),
+			weighting: SampleWeighting::Capped { cap: 2 * MICRO },
+			..AggregationSpec::plain(R::Median)
+		}
+	);
+	assert_eq!(
+		spec("krum:2+clip:0.5+bucket:2+weighted:1.5"),
+		AggregationSpec {
+			clipping: Some(Clipping::Fixed {
+				max_norm: MICRO / 2
+			}),
+			weighting: SampleWeighting::Capped { cap: 1_500_000 },
+			..AggregationSpec::bucketed(R::Krum { f: 2 }, 2)
+		}
+	);
+	assert_eq!(spec("median+arc:5+nnm:5").to_string(), "median+arc:5+nnm:5");
+	// Out of order, repeated, or both of one stage's alternatives: refused.
+	for bad in [
+		"median+bucket:2+arc",
+		"median+nnm+bucket:2",
+		"median+arc+clip:1",
+		"median+weighted+weighted",
+		"median+clip",
+		"median+clip:x",
+	] {
+		assert!(bad.parse::<AggregationSpec>().is_err(), "{bad:?} parsed");
+	}
 }
 
 #[test]
@@ -288,13 +317,11 @@ fn errors_name_the_bad_token() {
 			error: NumberError::NotAnInteger
 		}
 	);
+	// A stage given twice (or out of order) is a suffix that may not follow.
 	assert_eq!(
 		err("median+bucket:2+bucket:3"),
-		RuleParseError::BadParameter {
-			rule: "bucket",
-			param: "s",
-			token: "2+bucket:3".into(),
-			error: NumberError::NotAnInteger
+		RuleParseError::BadSuffix {
+			token: "+bucket:3".into()
 		}
 	);
 	assert_eq!(
@@ -333,8 +360,27 @@ fn any_rule() -> impl Strategy<Value = R> {
 }
 
 fn any_spec() -> impl Strategy<Value = AggregationSpec> {
-	(any_rule(), proptest::option::of(any::<u32>()))
-		.prop_map(|(rule, bucketing)| AggregationSpec { rule, bucketing })
+	let n = any::<u32>;
+	let clipping = proptest::option::of(prop_oneof![
+		n().prop_map(|max_norm| Clipping::Fixed { max_norm }),
+		n().prop_map(|f| Clipping::Adaptive { f }),
+	]);
+	let mixing = proptest::option::of(prop_oneof![
+		n().prop_map(|size| Mixing::Bucketing { size }),
+		n().prop_map(|f| Mixing::NearestNeighbours { f }),
+	]);
+	let weighting = prop_oneof![
+		Just(SampleWeighting::Unweighted),
+		n().prop_map(|cap| SampleWeighting::Capped { cap }),
+	];
+	(any_rule(), clipping, mixing, weighting).prop_map(|(rule, clipping, mixing, weighting)| {
+		AggregationSpec {
+			rule,
+			clipping,
+			mixing,
+			weighting,
+		}
+	})
 }
 
 proptest! {
@@ -388,7 +434,7 @@ proptest! {
 		}
 		let spec: AggregationSpec = text.parse().map_err(|e| TestCaseError::fail(format!("{text:?}: {e}")))?;
 		prop_assert_eq!(spec.rule.name(), name);
-		prop_assert_eq!(spec.bucketing, bucket);
+		prop_assert_eq!(spec.bucket_size(), bucket);
 		// The decimal lands exactly in its unit.
 		let padded = |places: usize| format!("{frac:0<places$}").parse::<u32>().unwrap();
 		match spec.rule {

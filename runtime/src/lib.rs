@@ -68,7 +68,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("fedledger"),
 	impl_name: alloc::borrow::Cow::Borrowed("fedledger"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -193,7 +193,11 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Migrations to run on upgrade besides the pallets' own.
-type Migrations = (pallet_gradient_commitments::migrations::v2::MigrateV1ToV2<Runtime>,);
+type Migrations = (
+	pallet_gradient_commitments::migrations::v2::MigrateV1ToV2<Runtime>,
+	pallet_gradient_commitments::migrations::v3::MigrateV2ToV3<Runtime>,
+	pallet_model_registry::migrations::v2::MigrateV1ToV2<Runtime>,
+);
 
 /// Executive: dispatches blocks and extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -97,7 +97,8 @@ pub struct FlArgs {
 
 	/// Poison this trainer's updates (test and demo builds only): `sign-flip`,
 	/// `scaling[:γ]` (the honest update × γ, default 10), `gaussian[:σ]` (N(0, σ²) noise,
-	/// default σ = 1) or `label-flip`. Attacks that need the other trainers' updates (ALIE,
+	/// default σ = 1), `label-flip` or `inflate[:γ]` (−γ × the honest update, default 10,
+	/// declaring the model's `max_samples`). Attacks that need the other trainers' updates (ALIE,
 	/// IPM, mimic) cannot run on a node, which sees nobody's update before it commits.
 	#[cfg(feature = "attacks")]
 	#[arg(long, value_name = "ATTACK", requires = "fl_trainer")]

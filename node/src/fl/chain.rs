@@ -92,6 +92,7 @@ fn round_state(
 		phase: info.phase,
 		phase_ends_at: info.phase_ends_at,
 		updates: info.updates,
+		aggregation_seed: info.aggregation_seed,
 		finalized_hash: info.finalized_hash,
 	}
 }

@@ -13,6 +13,7 @@
 //! | IPM (Xie et al. 2020) | `−ε·μ` |
 //! | mimic (Karimireddy et al. 2022) | a copy of one honest update, the outlier along the top principal direction |
 //! | scaling / model replacement (Bagdasaryan et al. 2020) | `γ·own` |
+//! | sample-count inflation | `−γ·own`, declaring the most samples the model admits |
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,7 +26,7 @@ use rand_distr::{Distribution, Normal};
 /// builds with the node's `attacks` feature) and their command lines share.
 ///
 /// Names (`FromStr` / `Display`, which round-trip): `none`, `sign-flip`, `gaussian[:σ]`,
-/// `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`, `scaling[:γ]`. `Display` omits a parameter
+/// `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`, `scaling[:γ]`, `inflate[:γ]`. `Display` omits a parameter
 /// equal to its default (σ = 1, ε = 0.1, z and γ derived from n and f), so the default forms
 /// print as bare names.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +47,13 @@ pub enum Attack {
 	Mimic,
 	/// Label-flip training, update boosted by `γ` (`None`: `n / f`, collective model replacement).
 	Scaling { gamma: Option<f32> },
+	/// Send `−γ·own` (`None`: γ = [`DEFAULT_INFLATE_GAMMA`]) and declare as many samples as
+	/// the model admits, so that any rule weighting by declared counts follows the attacker.
+	Inflate { gamma: Option<f32> },
 }
+
+/// Default γ of `inflate`: the measured attacker sent Δ = −10 against honest Δ ≈ +1.
+pub const DEFAULT_INFLATE_GAMMA: f32 = 10.0;
 
 /// Default σ of `gaussian`.
 pub const DEFAULT_GAUSSIAN_SIGMA: f32 = 1.0;
@@ -58,8 +65,21 @@ impl Attack {
 	pub fn trains(&self) -> bool {
 		matches!(
 			self,
-			Self::None | Self::SignFlip | Self::LabelFlip | Self::Scaling { .. }
+			Self::None
+				| Self::SignFlip
+				| Self::LabelFlip
+				| Self::Scaling { .. }
+				| Self::Inflate { .. }
 		)
+	}
+
+	/// The sample count the attacker declares, given its real count and the most the model
+	/// admits (`UpdateBounds::max_samples`): inflation claims the most, the others the truth.
+	pub fn declared_samples(&self, real: u32, max_samples: u32) -> u32 {
+		match self {
+			Self::Inflate { .. } => max_samples,
+			_ => real,
+		}
 	}
 
 	/// Whether the attacker's local labels are flipped before training.
@@ -84,6 +104,7 @@ impl Attack {
 			Self::Ipm { .. } => "ipm",
 			Self::Mimic => "mimic",
 			Self::Scaling { .. } => "scaling",
+			Self::Inflate { .. } => "inflate",
 		}
 	}
 
@@ -104,6 +125,7 @@ impl Attack {
 			Self::SignFlip => sign_flip(own()),
 			Self::Gaussian { sigma } => gaussian(dim, sigma, rng),
 			Self::Scaling { gamma } => scaling(own(), gamma.unwrap_or(default_gamma)),
+			Self::Inflate { gamma } => scaling(own(), -gamma.unwrap_or(DEFAULT_INFLATE_GAMMA)),
 			Self::Alie { .. } | Self::Ipm { .. } | Self::Mimic => return None,
 		})
 	}
@@ -116,7 +138,9 @@ impl fmt::Display for Attack {
 			Self::Gaussian { sigma } if sigma != DEFAULT_GAUSSIAN_SIGMA => write!(f, ":{sigma}"),
 			Self::Alie { z: Some(z) } => write!(f, ":{z}"),
 			Self::Ipm { epsilon } if epsilon != DEFAULT_IPM_EPSILON => write!(f, ":{epsilon}"),
-			Self::Scaling { gamma: Some(g) } => write!(f, ":{g}"),
+			Self::Scaling { gamma: Some(g) } | Self::Inflate { gamma: Some(g) } => {
+				write!(f, ":{g}")
+			}
 			_ => Ok(()),
 		}
 	}
@@ -125,7 +149,7 @@ impl fmt::Display for Attack {
 impl FromStr for Attack {
 	type Err = String;
 	/// `none`, `sign-flip`, `gaussian[:σ]`, `label-flip`, `alie[:z]`, `ipm[:ε]`, `mimic`,
-	/// `scaling[:γ]`.
+	/// `scaling[:γ]`, `inflate[:γ]`.
 	fn from_str(s: &str) -> Result<Self, String> {
 		let (name, arg) = match s.split_once(':') {
 			Some((n, a)) => (n, Some(a)),
@@ -153,8 +177,11 @@ impl FromStr for Attack {
 			"scaling" => Self::Scaling {
 				gamma: arg.map(|_| num(0.0)).transpose()?.map(|g| g as f32),
 			},
+			"inflate" => Self::Inflate {
+				gamma: arg.map(|_| num(0.0)).transpose()?.map(|g| g as f32),
+			},
 			_ => return Err(format!(
-				"unknown attack {s:?} (none, sign-flip, gaussian[:σ], label-flip, alie[:z], ipm[:ε], mimic, scaling[:γ])"
+				"unknown attack {s:?} (none, sign-flip, gaussian[:σ], label-flip, alie[:z], ipm[:ε], mimic, scaling[:γ], inflate[:γ])"
 			)),
 		})
 	}
@@ -413,6 +440,8 @@ mod tests {
 			"mimic",
 			"scaling",
 			"scaling:10",
+			"inflate",
+			"inflate:3",
 		] {
 			let attack: Attack = name.parse().unwrap();
 			assert_eq!(attack.to_string(), name);

@@ -10,15 +10,17 @@
 //! [`RoundInputs::server_lr`], a simulator knob for experiments; the chain uses
 //! [`CHAIN_SERVER_LR`] (1.0), with which the step is bit-identical to a step without it.
 //!
-//! * **Bucketing seed**: from the round context and the payload hashes
-//!   ([`RoundInputs::bucket_seed`]), so every node draws the same buckets. The payloads are
-//!   the trainers' own choice (as is whether to reveal at all), so this seed is not
-//!   independent of the inputs, as the bucketing analysis assumes; a seed from randomness
-//!   fixed after the reveal deadline would be.
-//! * **Sample weights**: declared sample count (0 counts as 1) times the staleness discount
-//!   ([`RoundInputs::sample_weights`]); the rules decide whether they use them.
+//! * **Bucketing seed**: from the round context and the randomness the round pallet fixed
+//!   when the reveal phase closed ([`RoundInputs::seed`], the hash of the reveal window's last
+//!   block), so every node draws the same buckets and no trainer's payload (or decision to
+//!   reveal) enters the permutation ([`RoundInputs::bucket_seed`]).
+//! * **Sample weights**: the model's [`SampleWeighting`](fedledger_primitives::rules::SampleWeighting)
+//!   of the declared counts (unweighted unless the owner capped them), times the staleness
+//!   discount ([`RoundInputs::sample_weights`]).
 //! * **Step**: `base + s·delta` with `s = server_lr × mean staleness discount` (FedBuff; 1 in
-//!   synchronous rounds), one f32 operation per coordinate.
+//!   synchronous rounds), one f32 operation per coordinate, saturating: a coordinate that
+//!   would overflow becomes `±f32::MAX`, so the next model is always encodable and the same
+//!   bytes on every node.
 //!
 //! The aggregation kernels are bit-identical across thread counts (see `aggregation`).
 
@@ -29,7 +31,7 @@ use fedledger_primitives::{
 };
 use ndarray::{Array2, ArrayView1};
 
-use crate::aggregation::{aggregate_with_seed, bucket_seed_from_hashes, staleness_weight};
+use crate::aggregation::{aggregate_with_seed, bucket_seed, sample_weights, staleness_weight};
 use crate::scoring::cosine_to_aggregate;
 
 /// The server step size the chain applies (validators and followers always use it).
@@ -83,6 +85,8 @@ pub struct RoundInputs {
 	pub base_version: VersionIndex,
 	/// The updates in reveal order.
 	pub updates: Vec<RoundUpdate>,
+	/// Randomness the chain fixed after the reveal deadline (the round's `aggregation_seed`).
+	pub seed: Digest,
 	/// Server step size: [`CHAIN_SERVER_LR`] on chain; experiments may vary it.
 	pub server_lr: f32,
 }
@@ -107,20 +111,20 @@ impl RoundInputs {
 			.collect()
 	}
 
-	/// Sample weight of each update: declared samples × staleness discount. A declared count
-	/// of 0 must not zero the whole round: it counts as one sample.
+	/// Weight of each update: what the model's sample weighting gives its declared count,
+	/// times its staleness discount.
 	pub fn sample_weights(&self) -> Vec<f64> {
-		self.updates
-			.iter()
+		let declared: Vec<u32> = self.updates.iter().map(|u| u.num_samples).collect();
+		sample_weights(&self.spec.weighting, &declared)
+			.into_iter()
 			.zip(self.discounts())
-			.map(|(u, s)| u.num_samples.max(1) as f64 * s)
+			.map(|(w, s)| w * s)
 			.collect()
 	}
 
-	/// The bucketing seed: round context and payload hashes in reveal order.
+	/// The bucketing seed: round context and the chain's seed, never the updates.
 	pub fn bucket_seed(&self) -> [u8; 32] {
-		let hashes: Vec<Digest> = self.updates.iter().map(|u| u.payload_hash).collect();
-		bucket_seed_from_hashes(&round_context(self.model, self.round), &hashes)
+		bucket_seed(&round_context(self.model, self.round), &self.seed)
 	}
 
 	/// The updates as a row-major `n × d` matrix; errors name the update of the wrong length.
@@ -257,7 +261,12 @@ pub fn next_model(inputs: &RoundInputs) -> Result<NextModel, ConsensusError> {
 		.base
 		.iter()
 		.zip(outcome.delta.iter())
-		.map(|(b, dlt)| if step == 1.0 { b + dlt } else { b + step * dlt })
+		.map(|(b, dlt)| {
+			let v = if step == 1.0 { b + dlt } else { b + step * dlt };
+			// Finite inputs give a finite sum or ±∞ (never NaN: only one term can overflow,
+			// base and delta are finite); ±∞ saturates to ±f32::MAX.
+			v.clamp(-f32::MAX, f32::MAX)
+		})
 		.collect();
 	let weights_bytes =
 		tensor_codec::encode_f32(&new, &[d as u32]).map_err(ConsensusError::Encode)?;

@@ -4,8 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use fedledger_primitives::rules::{
-	micro_to_f64, AggregationRule, AggregationSpec, RuleParseError, StalenessFn, BUCKET_SUFFIX,
-	MICRO,
+	micro_to_f64, AggregationRule, AggregationSpec, Mixing, RuleParseError, StalenessFn, MICRO,
 };
 
 use fedledger_ml::training::TrainConfig;
@@ -97,28 +96,33 @@ fn micro(x: f64) -> u32 {
 /// mean) from `p` (by default the Byzantine count and Byzantine fraction), Multi-Krum's `m`
 /// as `p.m` or the rule's inputs minus `f` — the inputs being `inputs` updates, or
 /// `⌈inputs / s⌉` buckets with bucketing — and the iterative rules' parameters from `p`.
-/// Bucketing comes from `+bucket:<s>` or, without one, from `bucketing`.
+/// Bucketing comes from `+bucket:<s>` or, without one, from `bucketing`; the other pipeline
+/// stages (`+clip`, `+arc`, `+nnm`, `+weighted`) come from the text.
 pub fn parse_rule(
 	text: &str,
 	p: &RuleParams,
 	bucketing: Option<u32>,
 	inputs: u32,
 ) -> Result<AggregationSpec, String> {
-	let (rule_text, bucketing) = match text.split_once(BUCKET_SUFFIX) {
-		None => (text, bucketing),
-		Some((rule_text, _)) => {
-			let spec: AggregationSpec = text.parse().map_err(|e: RuleParseError| e.to_string())?;
-			if bucketing.is_some_and(|b| spec.bucketing != Some(b)) {
-				return Err(format!("{text:?} and --bucketing {bucketing:?} disagree"));
-			}
-			(rule_text, spec.bucketing)
+	// The whole text is a spec (rule, then pipeline stages); a bare rule name then takes its
+	// parameters from the experiment below.
+	let mut spec: AggregationSpec = text.parse().map_err(|e: RuleParseError| e.to_string())?;
+	match (bucketing, spec.bucket_size()) {
+		(Some(b), Some(s)) if b != s => {
+			return Err(format!("{text:?} and --bucketing {b} disagree"));
 		}
-	};
+		(Some(b), None) if spec.mixing.is_some() => {
+			return Err(format!(
+				"{text:?} mixes by NNM; --bucketing {b} cannot apply too"
+			));
+		}
+		(Some(b), None) => spec.mixing = Some(Mixing::Bucketing { size: b }),
+		_ => {}
+	}
+	let bucketing = spec.bucket_size();
+	let rule_text = text.split('+').next().unwrap_or_default();
 	if rule_text.contains(':') {
-		let rule: AggregationRule = rule_text
-			.parse()
-			.map_err(|e: RuleParseError| e.to_string())?;
-		return Ok(AggregationSpec { rule, bucketing });
+		return Ok(spec);
 	}
 	let effective = match bucketing {
 		Some(s) if s > 0 => inputs.div_ceil(s),
@@ -152,7 +156,7 @@ pub fn parse_rule(
 			max_norm: micro(p.max_norm),
 		},
 	};
-	Ok(AggregationSpec { rule, bucketing })
+	Ok(AggregationSpec { rule, ..spec })
 }
 
 /// The name [`parse_staleness`] reads back: `constant`, `poly:<a>`, `hinge:<a>,<b>`.

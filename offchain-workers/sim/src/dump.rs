@@ -13,7 +13,7 @@ pub const DUMP_ARGS: &str = "aggregate-args.txt";
 
 /// Writes a round's inputs: `global.fltc` (base weights), `u000.fltc`, … (the update payloads
 /// in the canonical codec, whose hashes seed the bucketing) and [`DUMP_ARGS`], the round's
-/// context as `aggregate` flags (`--model`, `--round`, `--samples`, and in async mode
+/// context as `aggregate` flags (`--model`, `--round`, `--aggregation-seed`, `--samples`, and in async mode
 /// `--staleness`, `--base-version`, `--base-versions`; `--server-lr` when it is not 1).
 /// Returns the update paths.
 ///
@@ -36,6 +36,10 @@ pub fn dump_round(dir: &Path, inputs: &RoundInputs) -> std::io::Result<Vec<PathB
 	let mut args = vec![
 		format!("--model {}", inputs.model),
 		format!("--round {}", inputs.round),
+		format!(
+			"--aggregation-seed {}",
+			fedledger_ml::hex::to_hex(&inputs.seed)
+		),
 		format!(
 			"--samples {}",
 			join(

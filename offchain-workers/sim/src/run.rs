@@ -15,7 +15,7 @@ use fedledger_ml::data::{self, partition, Dataset};
 use fedledger_ml::model::{DenseNet, Evaluation};
 use fedledger_ml::scoring::{self, GtgConfig, Metric, ValidationUtility};
 use fedledger_ml::training::{train_local, LocalUpdate, TrainError};
-use fedledger_primitives::model::{Architecture, Scorer};
+use fedledger_primitives::model::{Architecture, Scorer, UpdateBounds};
 use fedledger_primitives::{ModelId, RoundIndex, VersionIndex};
 
 use crate::config::{Mode, PartitionKind, SimConfig};
@@ -371,7 +371,16 @@ fn aggregate_round(
 		.into_iter()
 		.zip(jobs)
 		.map(|(row, j)| {
-			let samples = ctx.trainers[j.trainer].data.len().min(u32::MAX as usize) as u32;
+			let trainer = &ctx.trainers[j.trainer];
+			let real = trainer.data.len().min(u32::MAX as usize) as u32;
+			// The simulated chain admits what `UpdateBounds::GENEROUS` admits.
+			let samples = if trainer.byzantine {
+				ctx.cfg
+					.attack
+					.declared_samples(real, UpdateBounds::GENEROUS.max_samples)
+			} else {
+				real
+			};
 			RoundUpdate::from_values(row.to_vec(), samples, current - j.staleness)
 		})
 		.collect::<Result<Vec<_>, _>>()
@@ -390,6 +399,7 @@ fn aggregate_round(
 		base: global.to_vec(),
 		base_version: current,
 		updates,
+		seed: simulated_chain_seed(round),
 		server_lr: ctx.cfg.server_lr,
 	};
 	let next = next_model(&inputs).map_err(|e| SimError::Aggregation {
@@ -612,4 +622,12 @@ fn run_async(
 		params: global,
 		last_round,
 	})
+}
+
+/// What the chain's aggregation seed is to a simulated round: a value fixed per round that no
+/// update enters (on chain, the hash of the reveal window's last block).
+fn simulated_chain_seed(round: usize) -> fedledger_primitives::Digest {
+	let mut b = b"fedledger-sim/aggregation-seed".to_vec();
+	b.extend_from_slice(&(round as u64).to_le_bytes());
+	fedledger_primitives::tensor_codec::sha3_256(&b)
 }

@@ -2,7 +2,7 @@
 //! `scripts/results.sh`, not here).
 
 use fedledger_primitives::model::{ModelKind, Scorer};
-use fedledger_primitives::rules::{AggregationRule, AggregationSpec, StalenessFn};
+use fedledger_primitives::rules::{AggregationRule, AggregationSpec, Mixing, StalenessFn};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -61,7 +61,7 @@ fn results_do_not_depend_on_the_thread_count() {
 	let d = data();
 	let mut c = cfg(Attack::Alie { z: None }, AggregationRule::Median);
 	c.partition = PartitionKind::Dirichlet { alpha: 0.5 };
-	c.spec.bucketing = Some(2);
+	c.spec.mixing = Some(Mixing::Bucketing { size: 2 });
 	let go = |threads| {
 		rayon::ThreadPoolBuilder::new()
 			.num_threads(threads)
@@ -92,6 +92,15 @@ fn model_replacement_breaks_fedavg_but_not_median() {
 	));
 	assert!(median > 0.85, "median {median}");
 	assert!(fedavg < median - 0.2, "fedavg {fedavg} vs median {median}");
+}
+
+/// Inflation declares the most samples the chain admits with a boosted sign-flipped update:
+/// the robust rules are unweighted, so the claim buys nothing.
+#[test]
+fn an_inflated_sample_count_buys_nothing_against_the_geometric_median() {
+	let gm = AggregationRule::GeometricMedian { iters: 8, eps: 1 };
+	let acc = final_accuracy(&cfg(Attack::Inflate { gamma: None }, gm));
+	assert!(acc > 0.85, "geometric median under inflation: {acc}");
 }
 
 #[test]
@@ -219,7 +228,7 @@ fn cli_strings_parse() {
 	// The one rule vocabulary: parameters as written, `+bucket:<s>`, names of primitives.
 	let spec = parse_rule("multi-krum:1:4+bucket:2", &p, None, 10).unwrap();
 	assert_eq!(spec.rule, AggregationRule::MultiKrum { f: 1, m: 4 });
-	assert_eq!(spec.bucketing, Some(2));
+	assert_eq!(spec.bucket_size(), Some(2));
 	assert_eq!(spec.to_string(), "multi-krum:1:4+bucket:2");
 	let gm = parse_rule("geometric-median", &p, None, 10).unwrap();
 	assert_eq!(gm.to_string(), "geometric-median:5:0.000001");
@@ -235,7 +244,7 @@ fn last_round_rebuilds_offline_to_the_same_model_hash() {
 		Attack::Alie { z: None },
 		AggregationRule::TrimmedMean { beta: 200_000_000 },
 	);
-	c.spec.bucketing = Some(2);
+	c.spec.mixing = Some(Mixing::Bucketing { size: 2 });
 	let out = run(&c, &data(), &mut |_| {}).unwrap();
 	let dir = tempfile::tempdir().unwrap();
 	let inputs = out.last_round.as_ref().unwrap();
@@ -254,12 +263,13 @@ fn last_round_rebuilds_offline_to_the_same_model_hash() {
 		.split(',')
 		.map(|w| w.parse().unwrap())
 		.collect();
-	let weights: Vec<f64> = samples.iter().map(|&s| s as f64).collect();
-	assert_eq!(&weights, &inputs.sample_weights());
+	let declared: Vec<u32> = inputs.updates.iter().map(|u| u.num_samples).collect();
+	assert_eq!(samples, declared);
 	let ctx = verify::RoundContext {
 		model: flag("--model").parse().unwrap(),
 		round: flag("--round").parse().unwrap(),
 		samples: Some(samples),
+		seed: fedledger_ml::hex::digest_from_hex(&flag("--aggregation-seed")).unwrap(),
 		..Default::default()
 	};
 	assert_eq!((ctx.model, ctx.round), (SIM_MODEL, 6));

@@ -61,6 +61,8 @@ pub struct RoundContext {
 	pub base_versions: Option<Vec<VersionIndex>>,
 	/// Server step ([`CHAIN_SERVER_LR`] on chain).
 	pub server_lr: f32,
+	/// The round's aggregation seed (`aggregationSeed` of the chain's round; it seeds bucketing).
+	pub seed: Digest,
 }
 
 impl Default for RoundContext {
@@ -73,6 +75,7 @@ impl Default for RoundContext {
 			base_version: 0,
 			base_versions: None,
 			server_lr: CHAIN_SERVER_LR,
+			seed: [0; 32],
 		}
 	}
 }
@@ -174,6 +177,7 @@ pub fn rebuild_aggregate(
 		base,
 		base_version: ctx.base_version,
 		updates,
+		seed: ctx.seed,
 		server_lr: ctx.server_lr,
 	};
 	let next = next_model(&inputs)?;
@@ -256,14 +260,11 @@ mod tests {
 	}
 
 	#[test]
-	fn context_seed_changes_only_bucketed_results_deterministically() {
+	fn the_aggregation_seed_decides_the_buckets_deterministically() {
 		let dir = tempfile::tempdir().unwrap();
-		let x = Array2::from_shape_fn((9, 4), |(i, j)| (i * 4 + j) as f32 * 0.1);
+		let x = Array2::from_shape_fn((9, 4), |(i, j)| ((i * 7 + j * 3) % 11) as f32 * 0.1);
 		let files = write_updates(dir.path(), &x);
-		let spec = AggregationSpec {
-			rule: AggregationRule::Median,
-			bucketing: Some(2),
-		};
+		let spec = AggregationSpec::bucketed(AggregationRule::Median, 2);
 		let ctx = RoundContext {
 			model: 1,
 			round: 7,
@@ -272,6 +273,18 @@ mod tests {
 		let a = rebuild_aggregate(&spec, &files, &ctx, None).unwrap();
 		let b = rebuild_aggregate(&spec, &files, &ctx, None).unwrap();
 		assert_eq!(a, b);
+		// Another chain seed draws other buckets (for some seed among a few).
+		let differs = (1..8u8).any(|k| {
+			let other = RoundContext {
+				seed: [k; 32],
+				..ctx.clone()
+			};
+			rebuild_aggregate(&spec, &files, &other, None)
+				.unwrap()
+				.accepted != a.accepted
+				|| rebuild_aggregate(&spec, &files, &other, None).unwrap() != a
+		});
+		assert!(differs, "the seed never changed the buckets");
 	}
 
 	#[test]

@@ -52,6 +52,8 @@ pub struct RoundState {
 	pub phase: RoundPhase,
 	pub phase_ends_at: u32,
 	pub updates: u32,
+	/// Randomness fixed when the round stopped taking updates (seeds bucketing; zero before).
+	pub aggregation_seed: Digest,
 	pub finalized_hash: Option<Digest>,
 }
 

@@ -39,7 +39,8 @@ pub struct TrainerSetup {
 	/// attacks on its own update run here: `sign-flip`, `gaussian[:σ]`, `label-flip` (its
 	/// labels are flipped once, when the worker starts) and `scaling[:γ]` (its honestly
 	/// trained update times γ, [`DEFAULT_SCALING_GAMMA`] without one; the simulator's
-	/// `scaling` also flips labels, the node's never did).
+	/// `scaling` also flips labels, the node's never did), and `inflate[:γ]` (−γ times its
+	/// update, declaring the model's `max_samples`).
 	pub attack: Option<Attack>,
 }
 
@@ -306,10 +307,12 @@ impl<C: Chain> Worker<C> {
 			"model {} round {}: trained on {} samples in {secs:.2}s (loss {:.4})",
 			round.model, round.index, update.samples, update.train_loss
 		);
-		Ok(Some((
-			payload,
-			update.samples.min(u32::MAX as usize) as u32,
-		)))
+		let samples = update.samples.min(u32::MAX as usize) as u32;
+		let max_samples = round.config.update_bounds.max_samples;
+		let declared = setup
+			.attack
+			.map_or(samples, |a| a.declared_samples(samples, max_samples));
+		Ok(Some((payload, declared)))
 	}
 
 	/// Commits to an update of `round` trained from `base_hash` (version `base_version`),

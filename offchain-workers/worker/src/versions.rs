@@ -234,6 +234,7 @@ impl<C: Chain> Worker<C> {
 			base,
 			base_version: round.base_version,
 			updates: decoded,
+			seed: round.aggregation_seed,
 			server_lr: CHAIN_SERVER_LR,
 		};
 		let next = next_model(&inputs).map_err(|e| err(e.to_string()))?;

@@ -235,7 +235,9 @@ pub mod pallet {
 
 	/// The in-code storage version.
 	/// Version 2: a commitment records the block it was made in (`migrations::v2`).
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	/// Version 3: a round's configuration has update bounds and the aggregation pipeline, and
+	/// a round records its aggregation seed (`migrations::v3`).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -841,6 +843,13 @@ pub mod pallet {
 		/// `sha3_256(SCALE(model_hash, accepted, scores) ‖ salt ‖ account)` differs from the
 		/// caller's report commitment.
 		ReportCommitmentMismatch,
+		/// `num_samples` is above the model's `update_bounds.max_samples`.
+		TooManySamples,
+		/// A coordinate of the update is larger in absolute value than the model's
+		/// `update_bounds.max_value`.
+		ValueOutOfBounds,
+		/// The update's L2 norm is above the model's `update_bounds.max_norm`.
+		NormOutOfBounds,
 	}
 
 	#[pallet::hooks]
@@ -1244,8 +1253,11 @@ pub mod pallet {
 		/// - [`Error::CommitmentMismatch`]: `sha3_256(payload ‖ salt ‖ account)` differs from
 		///   the commitment;
 		/// - [`Error::ZeroSamples`]: `num_samples` is zero;
+		/// - [`Error::TooManySamples`]: `num_samples` is above the model's `max_samples`;
 		/// - [`Error::MalformedPayload`]: not canonical codec bytes (or NaN/Inf values);
 		/// - [`Error::ShapeMismatch`]: the payload's parameter count is not the model's;
+		/// - [`Error::ValueOutOfBounds`], [`Error::NormOutOfBounds`]: a coordinate or the L2
+		///   norm is above the model's `update_bounds` (the round's configuration snapshot);
 		/// - [`Error::DuplicatePayload`]: the same payload was already revealed in the round;
 		/// - [`Error::ReplayedPayload`]: the same payload was revealed in one of the last
 		///   [`Config::ReplayWindow`] rounds;
@@ -1308,7 +1320,8 @@ pub mod pallet {
 		/// - [`Error::RoundFull`]: the round holds [`Config::MaxUpdatesPerRound`] updates;
 		/// - [`Error::FutureVersion`]: `base_version` is newer than the model's version;
 		/// - [`Error::TooStale`]: `base_version` is more than `max_staleness` versions old;
-		/// - [`Error::ZeroSamples`], [`Error::MalformedPayload`], [`Error::ShapeMismatch`],
+		/// - [`Error::ZeroSamples`], [`Error::TooManySamples`], [`Error::MalformedPayload`],
+		///   [`Error::ShapeMismatch`], [`Error::ValueOutOfBounds`], [`Error::NormOutOfBounds`],
 		///   [`Error::DuplicatePayload`], [`Error::ReplayedPayload`]: as for
 		///   [`Pallet::reveal_update`].
 		///

@@ -12,7 +12,7 @@ use alloc::vec::Vec;
 use fedledger_primitives::{
 	model::Schedule,
 	traits::{ModelProvider, ModelStatus, RoundScheduler, ScheduleError},
-	ModelId, RoundIndex,
+	Digest, ModelId, RoundIndex,
 };
 use frame_support::{defensive, pallet_prelude::*, traits::DefensiveTruncateFrom};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -281,6 +281,7 @@ impl<T: Config> Pallet<T> {
 				commits: 0,
 				updates: 0,
 				validator_stake: Zero::zero(),
+				aggregation_seed: [0; 32],
 				finalized_hash: None,
 			},
 		);
@@ -321,6 +322,7 @@ impl<T: Config> Pallet<T> {
 		let aggregate_blocks = info.config.schedule.aggregate_blocks();
 		info.phase = RoundPhase::Aggregate;
 		info.validator_stake = total;
+		info.aggregation_seed = Self::aggregation_seed(model, round);
 		info.phase_ends_at = Self::now().saturating_add(aggregate_blocks.into());
 		Self::deposit_event(Event::AggregationStarted {
 			model,
@@ -330,6 +332,19 @@ impl<T: Config> Pallet<T> {
 			phase_ends_at: info.phase_ends_at,
 		});
 		info.phase_ends_at
+	}
+
+	/// The round's aggregation seed, drawn as it stops taking updates. In a synchronous round
+	/// this runs in the first block after the reveal window, so the parent is the window's last
+	/// block: its hash is fixed only after every reveal, and no trainer's payload or decision to
+	/// reveal can pick the permutation (a block author can still grind its own block, as with
+	/// every parent-hash seed on an Aura chain). In buffered mode it runs in the extrinsic that
+	/// fills the buffer (or at the deadline); the parent hash was fixed before that update, whose
+	/// commitment preceded it.
+	fn aggregation_seed(model: ModelId, round: RoundIndex) -> Digest {
+		use sp_runtime::traits::{BlakeTwo256, Hash};
+		let parent = frame_system::Pallet::<T>::parent_hash();
+		BlakeTwo256::hash_of(&(b"fedledger/aggregation-seed", model, round, parent)).0
 	}
 
 	/// Closes the round without a new version (the caller stores `info`).

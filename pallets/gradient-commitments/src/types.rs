@@ -54,6 +54,10 @@ pub struct RoundInfo<Balance, BlockNumber> {
 	pub updates: u32,
 	/// Stake of the validators that may report (snapshot when aggregation starts).
 	pub validator_stake: Balance,
+	/// Randomness fixed when the round stopped taking updates (zero before): derived from the
+	/// hash of the last block of the reveal (or buffer) window, which no reveal can choose.
+	/// Validators seed the bucketing permutation with it.
+	pub aggregation_seed: Digest,
 	/// The finalized model hash.
 	pub finalized_hash: Option<Digest>,
 }

@@ -15,6 +15,7 @@ use crate::{
 use codec::Encode;
 use fedledger_primitives::{
 	model::Schedule,
+	rules::micro_to_f64,
 	tensor_codec,
 	traits::{ModelProvider, ModelStatus},
 	Digest, ModelId, RoundIndex, VersionIndex,
@@ -191,14 +192,29 @@ impl<T: Config> Pallet<T> {
 		base_version: VersionIndex,
 	) -> DispatchResult {
 		ensure!(num_samples > 0, Error::<T>::ZeroSamples);
-		let header =
-			tensor_codec::validate(payload, info.parameter_count).map_err(|e| match e {
+		let bounds = info.config.update_bounds;
+		ensure!(
+			num_samples <= bounds.max_samples,
+			Error::<T>::TooManySamples
+		);
+		let (header, magnitude) =
+			tensor_codec::measure(payload, info.parameter_count).map_err(|e| match e {
 				tensor_codec::CodecError::TooManyParams { .. } => Error::<T>::ShapeMismatch,
 				_ => Error::<T>::MalformedPayload,
 			})?;
 		ensure!(
 			header.param_count == info.parameter_count,
 			Error::<T>::ShapeMismatch
+		);
+		// Float comparisons of checked-finite values against exact conversions of the
+		// configured integers: deterministic on every node (see `tensor_codec::Magnitude`).
+		ensure!(
+			f64::from(magnitude.max_abs) <= micro_to_f64(bounds.max_value),
+			Error::<T>::ValueOutOfBounds
+		);
+		ensure!(
+			magnitude.norm_at_most(micro_to_f64(bounds.max_norm)),
+			Error::<T>::NormOutOfBounds
 		);
 		let payload_hash = tensor_codec::digest(payload);
 		ensure!(

@@ -79,6 +79,7 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod models;
@@ -124,7 +125,9 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 
 	/// The in-code storage version.
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	/// Version 2: a model's configuration has update bounds and the aggregation pipeline
+	/// (`migrations::v2`).
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -305,6 +308,8 @@ pub mod pallet {
 		MoreUpdatesThanSlots,
 		/// Every agenda slot is taken by a model with rounds in flight; nothing was held.
 		AgendaFull,
+		/// An `update_bounds` field is zero: no update could ever be revealed.
+		InvalidUpdateBounds,
 	}
 
 	#[pallet::hooks]
@@ -365,8 +370,8 @@ pub mod pallet {
 		///
 		/// - [`Error::InvalidArchitecture`], [`Error::InvalidHyperParams`],
 		///   [`Error::InvalidSchedule`], [`Error::InvalidRewardSplit`],
-		///   [`Error::InvalidRuleParams`], [`Error::RuleNeedsMoreUpdates`]: the configuration
-		///   is invalid;
+		///   [`Error::InvalidRuleParams`], [`Error::RuleNeedsMoreUpdates`],
+		///   [`Error::InvalidUpdateBounds`]: the configuration is invalid;
 		/// - [`Error::TooManyParameters`], [`Error::HiddenLayerTooWide`],
 		///   [`Error::TooMuchLocalWork`], [`Error::StalenessTooLarge`],
 		///   [`Error::TooManyRuleIterations`]: the model would cost every node more than the

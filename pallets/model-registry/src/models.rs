@@ -32,6 +32,7 @@ impl<T: Config> From<ConfigError> for Error<T> {
 			ConfigError::HiddenLayerTooWide => Error::HiddenLayerTooWide,
 			ConfigError::TooMuchLocalWork => Error::TooMuchLocalWork,
 			ConfigError::StalenessTooLarge => Error::StalenessTooLarge,
+			ConfigError::BadUpdateBounds => Error::InvalidUpdateBounds,
 		}
 	}
 }

@@ -2,7 +2,13 @@
 //! scripts (`scripts/e2e/lib/chain.mjs` follows the same grammar) and log lines.
 //!
 //! ```text
-//! spec  = rule [ "+bucket:" count ]
+//! spec  = rule [ clip ] [ mix ] [ weight ]                 stages in this order, each at most once
+//! clip  = "+clip:" real                                    fixed L2 bound on every update
+//!       | "+arc" [ ":" f ]                                 adaptive clipping, f default 1
+//! mix   = "+bucket:" count                                 bucketing, bucket size
+//!       | "+nnm" [ ":" f ]                                 nearest-neighbour mixing, f default 1
+//! weight = "+weighted" [ ":" cap ]                         capped sample weighting, cap real,
+//!                                                          default 2 (unweighted without it)
 //! rule  = "fedavg"
 //!       | "median"
 //!       | "trimmed-mean"      [ ":" beta ]                  beta     fraction, default 0.34
@@ -29,7 +35,9 @@
 //! `display(parse(s)) == s` for every canonical `s`. Parsing does not check that a spec is
 //! usable (e.g. β < 50 %); that is [`AggregationSpec::validate`].
 
-use super::{AggregationRule, AggregationSpec, MICRO, PARTS_PER_BILLION};
+use super::{
+	AggregationRule, AggregationSpec, Clipping, Mixing, SampleWeighting, MICRO, PARTS_PER_BILLION,
+};
 use alloc::string::{String, ToString};
 use core::{fmt, str::FromStr};
 
@@ -62,6 +70,17 @@ pub const RULE_SYNTAX: [&str; 9] = [
 /// What separates a rule from its bucketing in a spec: `krum:1+bucket:2`.
 pub const BUCKET_SUFFIX: &str = "+bucket:";
 
+/// Stage names after the rule (see the grammar above).
+pub const CLIP_STAGE: &str = "clip";
+/// ARC clipping.
+pub const ARC_STAGE: &str = "arc";
+/// Bucketing.
+pub const BUCKET_STAGE: &str = "bucket";
+/// Nearest-neighbour mixing.
+pub const NNM_STAGE: &str = "nnm";
+/// Capped sample weighting.
+pub const WEIGHTED_STAGE: &str = "weighted";
+
 /// The value a parameter takes when the text leaves it out (in its integer unit).
 pub mod defaults {
 	/// `trimmed-mean` β = 0.34, parts per billion.
@@ -84,6 +103,12 @@ pub mod defaults {
 	pub const CENTERED_CLIPPING_ITERS: u32 = 3;
 	/// `norm-bounding` maximum norm = 1, micro units.
 	pub const NORM_BOUNDING_MAX_NORM: u32 = 1_000_000;
+	/// `+arc` f.
+	pub const ARC_F: u32 = 1;
+	/// `+nnm` f.
+	pub const NNM_F: u32 = 1;
+	/// `+weighted` cap = 2 (twice the median count), micro units.
+	pub const WEIGHTED_CAP: u32 = 2_000_000;
 }
 
 /// The unit a parameter's text is converted into.
@@ -236,9 +261,9 @@ pub enum RuleParseError {
 		/// The first parameter too many, as given.
 		token: String,
 	},
-	/// A parameter (or the bucket size) is not a value of its unit.
+	/// A parameter (of the rule or of a stage) is not a value of its unit.
 	BadParameter {
-		/// The rule, or `"bucket"` for the bucket size.
+		/// The rule, or the stage (`"bucket"`, `"clip"`, …).
 		rule: &'static str,
 		/// The parameter's name.
 		param: &'static str,
@@ -247,19 +272,31 @@ pub enum RuleParseError {
 		/// What is wrong with it.
 		error: NumberError,
 	},
-	/// Something other than `+bucket:<s>` follows the rule.
+	/// Something other than the pipeline's stages, in their order, follows the rule.
 	BadSuffix {
 		/// Everything from the `+` on.
 		token: String,
 	},
 }
 
+/// The syntax of each pipeline stage (same order as the stages in the grammar), for errors.
+const STAGE_SYNTAX: [(&str, &str); 5] = [
+	(CLIP_STAGE, "RULE+clip:max_norm"),
+	(ARC_STAGE, "RULE+arc[:f]"),
+	(BUCKET_STAGE, "RULE+bucket:S"),
+	(NNM_STAGE, "RULE+nnm[:f]"),
+	(WEIGHTED_STAGE, "RULE+weighted[:cap]"),
+];
+
 impl RuleParseError {
 	fn syntax(rule: &str) -> &'static str {
-		RULE_NAMES
-			.iter()
-			.position(|n| *n == rule)
-			.map_or("RULE+bucket:S", |i| RULE_SYNTAX[i])
+		match RULE_NAMES.iter().position(|n| *n == rule) {
+			Some(i) => RULE_SYNTAX[i],
+			None => STAGE_SYNTAX
+				.iter()
+				.find(|(stage, _)| *stage == rule)
+				.map_or("RULE+bucket:S", |(_, syntax)| syntax),
+		}
 	}
 }
 
@@ -272,7 +309,11 @@ impl fmt::Display for RuleParseError {
 					let sep = if i == 0 { "" } else { ", " };
 					write!(f, "{sep}{syntax}")?;
 				}
-				write!(f, ", each optionally followed by {BUCKET_SUFFIX}S")
+				write!(
+					f,
+					", each optionally followed by +clip:N or +arc[:f], +bucket:S or +nnm[:f], \
+					 +weighted[:cap]"
+				)
 			}
 			Self::TooManyParameters { rule, token } => write!(
 				f,
@@ -291,7 +332,8 @@ impl fmt::Display for RuleParseError {
 			),
 			Self::BadSuffix { token } => write!(
 				f,
-				"unexpected {token:?} after the rule; only {BUCKET_SUFFIX}S may follow it"
+				"unexpected {token:?} after the rule; only +clip:N or +arc[:f], then +bucket:S or \
+				 +nnm[:f], then +weighted[:cap] may follow it, in that order"
 			),
 		}
 	}
@@ -413,43 +455,106 @@ impl fmt::Display for AggregationRule {
 	}
 }
 
+/// The stages that may follow the rule in a spec: (name, stage rank, parameter, default).
+/// A stage's parameter is given after a `:`; `None` as default means it must be given.
+const STAGES: [(&str, u8, Param, Option<u32>); 5] = {
+	use Unit::*;
+	[
+		(CLIP_STAGE, 0, param("max_norm", Micro, 0), None),
+		(ARC_STAGE, 0, param("f", Count, 0), Some(defaults::ARC_F)),
+		(BUCKET_STAGE, 1, param("s", Count, 0), None),
+		(NNM_STAGE, 1, param("f", Count, 0), Some(defaults::NNM_F)),
+		(
+			WEIGHTED_STAGE,
+			2,
+			param("cap", Micro, 0),
+			Some(defaults::WEIGHTED_CAP),
+		),
+	]
+};
+
+/// Whether `rest` (from a `+` on) starts with a stage name, ended by `:`, `+` or the text's end.
+fn starts_with_stage(rest: &str) -> bool {
+	let name = rest[1..].split([':', '+']).next().unwrap_or_default();
+	STAGES.iter().any(|st| st.0 == name)
+}
+
 impl FromStr for AggregationSpec {
 	type Err = RuleParseError;
 
 	fn from_str(s: &str) -> Result<Self, Self::Err> {
-		let Some((rule, size)) = s.split_once(BUCKET_SUFFIX) else {
-			return match s.parse() {
-				Ok(rule) => Ok(Self::plain(rule)),
-				// `median+buckets:2`: a rule, then something that is not a bucket suffix.
-				Err(e) => match s.find('+') {
-					Some(plus) if s[..plus].parse::<AggregationRule>().is_ok() => {
-						Err(RuleParseError::BadSuffix {
-							token: s[plus..].to_string(),
-						})
-					}
-					_ => Err(e),
-				},
-			};
+		let Some(plus) = s.find('+') else {
+			return Ok(Self::plain(s.parse()?));
 		};
-		let rule = rule.parse()?;
-		let size = parse_count(size).map_err(|error| RuleParseError::BadParameter {
-			rule: "bucket",
-			param: "s",
-			token: size.to_string(),
-			error,
-		})?;
-		Ok(Self {
-			rule,
-			bucketing: Some(size),
-		})
+		let rule = match s[..plus].parse() {
+			Ok(rule) => rule,
+			// `+` is not part of any rule's text: either stages follow a bad rule (report the
+			// rule), or the `+` belongs to a bad parameter (`krum:+1`: report the whole text).
+			Err(e) if starts_with_stage(&s[plus..]) => return Err(e),
+			Err(_) => return Err(s.parse::<AggregationRule>().unwrap_err()),
+		};
+		let mut pieces = s.split('+');
+		pieces.next();
+		let mut spec = Self::plain(rule);
+		let mut next_rank = 0u8;
+		// Byte offset of the current piece's `+`, for error tokens that quote the rest.
+		let mut at = s.find('+').unwrap_or(s.len());
+		for piece in pieces {
+			let rest = || s[at..].to_string();
+			let (name, value) = match piece.split_once(':') {
+				Some((name, value)) => (name, Some(value)),
+				None => (piece, None),
+			};
+			let Some((stage, rank, p, default)) = STAGES.iter().find(|st| st.0 == name) else {
+				return Err(RuleParseError::BadSuffix { token: rest() });
+			};
+			if *rank < next_rank {
+				return Err(RuleParseError::BadSuffix { token: rest() });
+			}
+			next_rank = rank + 1;
+			let bad = |token: &str, error| RuleParseError::BadParameter {
+				rule: stage,
+				param: p.name,
+				token: token.to_string(),
+				error,
+			};
+			let v = match (value, default) {
+				(Some(text), _) => parse_value(text, p.unit).map_err(|e| bad(text, e))?,
+				(None, Some(d)) => *d,
+				(None, None) => parse_value("", p.unit).map_err(|e| bad("", e))?,
+			};
+			match *stage {
+				CLIP_STAGE => spec.clipping = Some(Clipping::Fixed { max_norm: v }),
+				ARC_STAGE => spec.clipping = Some(Clipping::Adaptive { f: v }),
+				BUCKET_STAGE => spec.mixing = Some(Mixing::Bucketing { size: v }),
+				NNM_STAGE => spec.mixing = Some(Mixing::NearestNeighbours { f: v }),
+				_ => spec.weighting = SampleWeighting::Capped { cap: v },
+			}
+			at += 1 + piece.len();
+		}
+		Ok(spec)
 	}
 }
 
 impl fmt::Display for AggregationSpec {
 	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 		write!(f, "{}", self.rule)?;
-		if let Some(size) = self.bucketing {
-			write!(f, "{BUCKET_SUFFIX}{size}")?;
+		let stage = |f: &mut fmt::Formatter<'_>, name: &str, v: u32, unit: Unit| {
+			write!(f, "+{name}:")?;
+			write_value(f, v, unit)
+		};
+		match self.clipping {
+			Some(Clipping::Fixed { max_norm }) => stage(f, CLIP_STAGE, max_norm, Unit::Micro)?,
+			Some(Clipping::Adaptive { f: byz }) => stage(f, ARC_STAGE, byz, Unit::Count)?,
+			None => {}
+		}
+		match self.mixing {
+			Some(Mixing::Bucketing { size }) => stage(f, BUCKET_STAGE, size, Unit::Count)?,
+			Some(Mixing::NearestNeighbours { f: byz }) => stage(f, NNM_STAGE, byz, Unit::Count)?,
+			None => {}
+		}
+		if let SampleWeighting::Capped { cap } = self.weighting {
+			stage(f, WEIGHTED_STAGE, cap, Unit::Micro)?;
 		}
 		Ok(())
 	}

@@ -95,9 +95,15 @@ pub fn decode_header(bytes: &[u8], max_params: u32) -> Result<Header, CodecError
 	Ok(header)
 }
 
-/// Walks the body, checking every canonical-form rule, and writes the dense values into `out`
-/// when given. `out`, if given, has exactly `param_count` entries (checked by the callers).
-fn walk(bytes: &[u8], h: &Header, mut out: Option<&mut [f32]>) -> Result<(), CodecError> {
+/// Walks the body, checking every canonical-form rule; with `decode`, hands every stored value
+/// to `visit(index, value)` (in increasing index order; a sparse payload's zeros are not
+/// visited).
+fn walk(
+	bytes: &[u8],
+	h: &Header,
+	decode: bool,
+	mut visit: impl FnMut(usize, f32),
+) -> Result<(), CodecError> {
 	let body = &bytes[HEADER_LEN..];
 	let d = h.param_count as usize;
 	match h.kind {
@@ -107,18 +113,18 @@ fn walk(bytes: &[u8], h: &Header, mut out: Option<&mut [f32]>) -> Result<(), Cod
 				if !is_finite_bits(bits) {
 					return Err(CodecError::NonFinite { index: i as u32 });
 				}
-				if let Some(o) = out.as_deref_mut() {
-					o[i] = f32::from_bits(bits);
+				if decode {
+					visit(i, f32::from_bits(bits));
 				}
 			}
 		}
 		CodecKind::FixedPoint => {
-			if let Some(o) = out.as_deref_mut() {
+			if decode {
 				// 2^-frac is exact in f32 for frac ≤ 31; i32 → f64 is exact, one rounding to f32.
 				let inv = 1.0f64 / (1u64 << h.kind_param) as f64;
 				for (i, c) in body.chunks_exact(4).enumerate() {
 					let q = i32::from_le_bytes([c[0], c[1], c[2], c[3]]);
-					o[i] = (q as f64 * inv) as f32;
+					visit(i, (q as f64 * inv) as f32);
 				}
 			}
 		}
@@ -145,8 +151,8 @@ fn walk(bytes: &[u8], h: &Header, mut out: Option<&mut [f32]>) -> Result<(), Cod
 							index: (start + j) as u32,
 						});
 					}
-					if let Some(o) = out.as_deref_mut() {
-						o[start + j] = q as f32 * s;
+					if decode {
+						visit(start + j, q as f32 * s);
 					}
 				}
 			}
@@ -154,9 +160,6 @@ fn walk(bytes: &[u8], h: &Header, mut out: Option<&mut [f32]>) -> Result<(), Cod
 		CodecKind::TopKSparse => {
 			let k = h.kind_param as usize;
 			let (idx, vals) = body.split_at(4 * k);
-			if let Some(o) = out.as_deref_mut() {
-				o.iter_mut().for_each(|v| *v = 0.0);
-			}
 			let mut prev: Option<u32> = None;
 			for (p, (ic, vc)) in idx.chunks_exact(4).zip(vals.chunks_exact(4)).enumerate() {
 				let i = u32::from_le_bytes([ic[0], ic[1], ic[2], ic[3]]);
@@ -171,8 +174,8 @@ fn walk(bytes: &[u8], h: &Header, mut out: Option<&mut [f32]>) -> Result<(), Cod
 					return Err(CodecError::NonFinite { index: p as u32 });
 				}
 				prev = Some(i);
-				if let Some(o) = out.as_deref_mut() {
-					o[i as usize] = f32::from_bits(bits);
+				if decode {
+					visit(i as usize, f32::from_bits(bits));
 				}
 			}
 		}
@@ -184,8 +187,44 @@ fn walk(bytes: &[u8], h: &Header, mut out: Option<&mut [f32]>) -> Result<(), Cod
 /// runtime applies to a revealed update.
 pub fn validate(bytes: &[u8], max_params: u32) -> Result<Header, CodecError> {
 	let h = decode_header(bytes, max_params)?;
-	walk(bytes, &h, None)?;
+	walk(bytes, &h, false, |_, _| {})?;
 	Ok(h)
+}
+
+/// The size of a payload's values: what the runtime bounds at reveal.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Magnitude {
+	/// Largest absolute value.
+	pub max_abs: f32,
+	/// Sum of squares, each value squared in f64 and summed in index order.
+	///
+	/// Deterministic everywhere, the wasm runtime included: the values are finite (checked),
+	/// a finite f32 squared is exact in f64 and the sum of at most `u32::MAX` of them (each
+	/// below 2^256) cannot overflow, so no NaN or infinity can arise, and every step is one
+	/// correctly rounded IEEE-754 operation in a fixed order.
+	pub sum_of_squares: f64,
+}
+
+impl Magnitude {
+	/// Whether the L2 norm is at most `bound` (compared as squares, no square root).
+	pub fn norm_at_most(&self, bound: f64) -> bool {
+		self.sum_of_squares <= bound * bound
+	}
+}
+
+/// Fully checks a payload, like [`validate`], and measures its values without allocating.
+pub fn measure(bytes: &[u8], max_params: u32) -> Result<(Header, Magnitude), CodecError> {
+	let h = decode_header(bytes, max_params)?;
+	let mut m = Magnitude {
+		max_abs: 0.0,
+		sum_of_squares: 0.0,
+	};
+	walk(bytes, &h, true, |_, v| {
+		m.max_abs = m.max_abs.max(v.abs());
+		let v = v as f64;
+		m.sum_of_squares += v * v;
+	})?;
+	Ok((h, m))
 }
 
 /// Decodes into a caller buffer of exactly `param_count` values (e.g. a row of an
@@ -195,7 +234,10 @@ pub fn decode_into(bytes: &[u8], max_params: u32, out: &mut [f32]) -> Result<Hea
 	if out.len() != h.param_count as usize {
 		return Err(CodecError::OutputLengthMismatch);
 	}
-	walk(bytes, &h, Some(out))?;
+	if h.kind == CodecKind::TopKSparse {
+		out.iter_mut().for_each(|v| *v = 0.0);
+	}
+	walk(bytes, &h, true, |i, v| out[i] = v)?;
 	Ok(h)
 }
 
@@ -204,6 +246,6 @@ pub fn decode_into(bytes: &[u8], max_params: u32, out: &mut [f32]) -> Result<Hea
 pub fn decode(bytes: &[u8], max_params: u32) -> Result<DecodedTensor, CodecError> {
 	let header = decode_header(bytes, max_params)?;
 	let mut values = vec![0.0f32; header.param_count as usize];
-	walk(bytes, &header, Some(&mut values))?;
+	walk(bytes, &header, true, |i, v| values[i] = v)?;
 	Ok(DecodedTensor { header, values })
 }

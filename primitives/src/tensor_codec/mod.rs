@@ -37,7 +37,7 @@ mod error;
 #[cfg(test)]
 mod tests;
 
-pub use decode::{decode, decode_header, decode_into, validate, DecodedTensor};
+pub use decode::{decode, decode_header, decode_into, measure, validate, DecodedTensor, Magnitude};
 pub use encode::{
 	encode, encode_f32, encode_fixed, encode_int8, encode_sparse, encode_topk, encode_zeros,
 	Encoding,

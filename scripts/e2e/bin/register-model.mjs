@@ -27,14 +27,17 @@ const USAGE = `usage: register-model.mjs --ws URL [options]
   --owner SURI          owner account (default //Ferdie//stash)
   --fund FLT            put this much into the reward pool (default 100000; 0 = none)
   --reward FLT          reward released per finalized round (default 1000)
-  --rule SPEC           RULE[+bucket:S], RULE one of
+  --rule SPEC           RULE[+clip:N|+arc[:f]][+bucket:S|+nnm[:f]][+weighted[:cap]], RULE one of
                           fedavg | median | trimmed-mean[:beta] | krum[:f] | multi-krum[:f[:m]] |
                           bulyan[:f] | geometric-median[:iters[:eps]] |
                           centered-clipping[:tau[:iters]] | norm-bounding[:max_norm]
                         reals as plain decimals (beta 0.34, tau 0.5, eps 0.000001, max_norm 1);
                         left-out parameters default to beta 0.34, f 1, m 1, iters 8 (geometric
                         median) or 3 (centered clipping), eps 0.000001, tau 0.5, max_norm 1
-                        (default trimmed-mean:0.34; the same names as fedledger-sim --rule)
+                        (default trimmed-mean:0.34; the same names as fedledger-sim --rule);
+                        the stages clip (fixed norm bound) or arc (adaptive clipping, f), then
+                        bucket or nnm (nearest-neighbour mixing, f), then weighted (sample counts
+                        weigh, capped at cap × the round's median; default unweighted)
   --bucketing S         bucket size in front of the rule, like RULE+bucket:S (default none)
   --min-updates N       reveals a round needs to aggregate (default 3)
   --commit B --reveal B --aggregate B   phase lengths in blocks (default 4 each)

@@ -244,7 +244,8 @@ export function toPpb(x) {
 // primitives/src/rules/names.rs, with the same defaults and error messages
 // (scripts/e2e/test/encoding.test.mjs checks both against a fixture the Rust side writes).
 //
-//   spec = rule [ "+bucket:" s ]
+//   spec = rule [ "+clip:" max_norm | "+arc" [":" f] ] [ "+bucket:" s | "+nnm" [":" f] ]
+//               [ "+weighted" [":" cap] ]                     (stages in this order)
 //   rule = fedavg | median | trimmed-mean[:beta] | krum[:f] | multi-krum[:f[:m]] | bulyan[:f]
 //        | geometric-median[:iters[:eps]] | centered-clipping[:tau[:iters]] | norm-bounding[:max_norm]
 //
@@ -300,14 +301,15 @@ const quote = (s) => JSON.stringify(s);
 
 function unknownRule(name) {
   return new RuleParseError(
-    `unknown aggregation rule ${quote(name)}; valid rules: ${RULE_SYNTAX.join(', ')}, each optionally followed by ${BUCKET_SUFFIX}S`,
+    `unknown aggregation rule ${quote(name)}; valid rules: ${RULE_SYNTAX.join(', ')}, each optionally followed by +clip:N or +arc[:f], +bucket:S or +nnm[:f], +weighted[:cap]`,
     name,
   );
 }
 
 function syntaxOf(rule) {
   const i = RULE_NAMES.indexOf(rule);
-  return i < 0 ? `RULE${BUCKET_SUFFIX}S` : RULE_SYNTAX[i];
+  if (i >= 0) return RULE_SYNTAX[i];
+  return Object.hasOwn(STAGES, rule) ? STAGES[rule].syntax : `RULE${BUCKET_SUFFIX}S`;
 }
 
 function badParameter(rule, param, token, why) {
@@ -366,30 +368,77 @@ export function parseRule(text) {
 }
 
 /**
- * An `AggregationSpec` in polkadot.js form, `{ rule, bucketing }` (`bucketing` a number or
- * null), from its text: a rule optionally followed by `+bucket:S`, e.g. `krum:1+bucket:2`.
+ * The pipeline stages that may follow the rule, in their order: `[text name, rank, parameter,
+ * unit, default (null: required), syntax, polkadot.js field and value]`.
+ */
+const STAGES = {
+  clip: { rank: 0, param: 'max_norm', unit: 'micro', fallback: null, syntax: 'RULE+clip:max_norm',
+    set: (spec, v) => { spec.clipping = { Fixed: { maxNorm: v } }; } },
+  arc: { rank: 0, param: 'f', unit: 'count', fallback: 1, syntax: 'RULE+arc[:f]',
+    set: (spec, v) => { spec.clipping = { Adaptive: { f: v } }; } },
+  bucket: { rank: 1, param: 's', unit: 'count', fallback: null, syntax: 'RULE+bucket:S',
+    set: (spec, v) => { spec.mixing = { Bucketing: { size: v } }; } },
+  nnm: { rank: 1, param: 'f', unit: 'count', fallback: 1, syntax: 'RULE+nnm[:f]',
+    set: (spec, v) => { spec.mixing = { NearestNeighbours: { f: v } }; } },
+  weighted: { rank: 2, param: 'cap', unit: 'micro', fallback: 2_000_000, syntax: 'RULE+weighted[:cap]',
+    set: (spec, v) => { spec.weighting = { Capped: { cap: v } }; } },
+};
+
+function badSuffix(token) {
+  return new RuleParseError(
+    `unexpected ${quote(token)} after the rule; only +clip:N or +arc[:f], then +bucket:S or +nnm[:f], then +weighted[:cap] may follow it, in that order`,
+    token,
+  );
+}
+
+/** Whether `rest` (from a `+` on) starts with a stage name ended by `:`, `+` or the end. */
+function startsWithStage(rest) {
+  const name = rest.slice(1).split(/[:+]/)[0];
+  return Object.hasOwn(STAGES, name);
+}
+
+/**
+ * An `AggregationSpec` in polkadot.js form, `{ rule, clipping, mixing, weighting }`, from its
+ * text: a rule, then optionally the pipeline stages in their order — `+clip:N` or `+arc[:f]`,
+ * then `+bucket:S` or `+nnm[:f]`, then `+weighted[:cap]` — e.g. `krum:1+bucket:2` or
+ * `median+arc+nnm`. Without `+weighted` the rule is unweighted.
  */
 export function parseSpec(text) {
   text = String(text);
-  const at = text.indexOf(BUCKET_SUFFIX);
-  if (at < 0) {
-    try {
-      return { rule: parseRule(text), bucketing: null };
-    } catch (e) {
-      // `median+buckets:2`: a rule, then something that is not a bucket suffix.
-      const plus = text.indexOf('+');
-      if (plus >= 0 && isRule(text.slice(0, plus))) {
-        const token = text.slice(plus);
-        throw new RuleParseError(`unexpected ${quote(token)} after the rule; only ${BUCKET_SUFFIX}S may follow it`, token);
-      }
-      throw e;
-    }
+  const plus = text.indexOf('+');
+  const spec = { rule: null, clipping: null, mixing: null, weighting: 'Unweighted' };
+  if (plus < 0) {
+    spec.rule = parseRule(text);
+    return spec;
   }
-  const rule = parseRule(text.slice(0, at));
-  const size = text.slice(at + BUCKET_SUFFIX.length);
-  const { value, error } = parseUnits(size, 'count');
-  if (error) throw badParameter('bucket', 's', size, error);
-  return { rule, bucketing: value };
+  try {
+    spec.rule = parseRule(text.slice(0, plus));
+  } catch (e) {
+    // Stages after a bad rule: the rule's error; a `+` inside a parameter: the whole text's.
+    if (startsWithStage(text.slice(plus))) throw e;
+    parseRule(text);
+    throw e;
+  }
+  let at = plus;
+  let nextRank = 0;
+  for (const piece of text.slice(plus + 1).split('+')) {
+    const rest = text.slice(at);
+    const colon = piece.indexOf(':');
+    const name = colon < 0 ? piece : piece.slice(0, colon);
+    const stage = Object.hasOwn(STAGES, name) ? STAGES[name] : null;
+    if (!stage || stage.rank < nextRank) throw badSuffix(rest);
+    nextRank = stage.rank + 1;
+    let value = stage.fallback;
+    if (colon >= 0 || value === null) {
+      const token = colon < 0 ? '' : piece.slice(colon + 1);
+      const parsed = parseUnits(token, stage.unit);
+      if (parsed.error) throw badParameter(name, stage.param, token, parsed.error);
+      value = parsed.value;
+    }
+    stage.set(spec, value);
+    at += 1 + piece.length;
+  }
+  return spec;
 }
 
 function isRule(text) {
@@ -421,10 +470,32 @@ export function formatRule(rule) {
   return [name, ...RULES[name].params.map(([, field, unit]) => formatUnits(Number(fields[field]), unit))].join(':');
 }
 
-/** The canonical text of a spec `{ rule, bucketing }`: `formatRule(rule)` plus `+bucket:S`. */
-export function formatSpec({ rule, bucketing = null }) {
-  const b = bucketing?.toJSON ? bucketing.toJSON() : bucketing;
-  return formatRule(rule) + (b === null || b === undefined ? '' : `${BUCKET_SUFFIX}${formatUnits(Number(b), 'count')}`);
+/** An optional codec value (or its `toJSON()`) as plain JSON, `null` for none. */
+function plain(value) {
+  const v = value?.toJSON ? value.toJSON() : value;
+  return v === undefined ? null : v;
+}
+
+/**
+ * The canonical text of a spec `{ rule, clipping, mixing, weighting }` (polkadot.js form or a
+ * codec's `toJSON()`): `formatRule(rule)`, then its stages, e.g. `median+arc:1+nnm:1`.
+ */
+export function formatSpec({ rule, clipping = null, mixing = null, weighting = 'Unweighted' }) {
+  let text = formatRule(rule);
+  const stage = (value, names) => {
+    const v = plain(value);
+    if (v === null) return;
+    const { variant, fields } = ruleParts(v);
+    const key = Object.keys(names).find((k) => k.toLowerCase() === variant.toLowerCase());
+    if (!key) throw new TypeError(`unknown stage variant ${variant}`);
+    const [name, field, unit] = names[key];
+    if (name === null) return;
+    text += `+${name}:${formatUnits(Number(fields[field]), unit)}`;
+  };
+  stage(clipping, { Fixed: ['clip', 'maxNorm', 'micro'], Adaptive: ['arc', 'f', 'count'] });
+  stage(mixing, { Bucketing: ['bucket', 'size', 'count'], NearestNeighbours: ['nnm', 'f', 'count'] });
+  stage(weighting, { Unweighted: [null], Capped: ['weighted', 'cap', 'micro'] });
+  return text;
 }
 
 /**
@@ -463,6 +534,7 @@ export function logisticConfig({
   minUpdates = 3,
   rule = DEFAULT_RULE,
   bucketing = null,
+  bounds = {},
   scorer = 'CosineToAggregate',
   reward = 1_000n * UNIT,
   split = { owner: 0.1, validators: 0.2 },
@@ -483,6 +555,7 @@ export function logisticConfig({
       dp: null,
     },
     aggregation: aggregationSpec(rule, bucketing),
+    updateBounds: updateBounds(bounds),
     scorer,
     schedule: {
       Sync: { commitBlocks: commit, revealBlocks: reveal, aggregateBlocks: aggregate, minUpdates },
@@ -498,13 +571,26 @@ export function logisticConfig({
  * `bucketing` (a bucket size or null) applies when the text has no `+bucket:` of its own.
  */
 function aggregationSpec(rule, bucketing) {
-  // A lower-case string is a rule text; anything else is already polkadot.js form.
-  if (typeof rule !== 'string' || !/^[a-z]/.test(rule)) return { rule, bucketing };
-  const spec = parseSpec(rule);
-  if (spec.bucketing !== null && bucketing !== null && bucketing !== spec.bucketing) {
-    throw new Error(`rule ${rule} buckets by ${spec.bucketing} but bucketing ${bucketing} was also given`);
+  const bucketed = bucketing === null ? null : { Bucketing: { size: bucketing } };
+  // A lower-case string is a spec text; anything else is a rule already in polkadot.js form.
+  if (typeof rule !== 'string' || !/^[a-z]/.test(rule)) {
+    return { rule, clipping: null, mixing: bucketed, weighting: 'Unweighted' };
   }
-  return { rule: spec.rule, bucketing: spec.bucketing ?? bucketing };
+  const spec = parseSpec(rule);
+  if (bucketing !== null && spec.mixing !== null) {
+    const size = spec.mixing.Bucketing?.size;
+    if (size !== bucketing) throw new Error(`rule ${rule} mixes by ${formatSpec(spec)} but bucketing ${bucketing} was also given`);
+  }
+  return { ...spec, mixing: spec.mixing ?? bucketed };
+}
+
+/**
+ * What a revealed update may claim and contain (`UpdateBounds`): `maxSamples` declared samples,
+ * coordinates of absolute value at most `maxValue` and an L2 norm at most `maxNorm` (reals,
+ * converted to micro units). Defaults: `UpdateBounds::GENEROUS` (1,000,000, 100, 1,000).
+ */
+export function updateBounds({ maxSamples = 1_000_000, maxValue = 100, maxNorm = 1_000 } = {}) {
+  return { maxSamples, maxValue: toMicro(maxValue), maxNorm: toMicro(maxNorm) };
 }
 
 /** Number of parameters of a config's network (weights and biases of every dense layer). */

@@ -65,10 +65,16 @@ describe('rule names (FromStr/Display of AggregationSpec)', () => {
   });
 
   test('logisticConfig takes a spec text; a second bucket size must agree', () => {
-    assert.deepEqual(logisticConfig({ rule: 'krum:2+bucket:3' }).aggregation, { rule: { Krum: { f: 2 } }, bucketing: 3 });
-    assert.deepEqual(logisticConfig({ rule: 'median', bucketing: 2 }).aggregation, { rule: 'Median', bucketing: 2 });
-    assert.deepEqual(logisticConfig({ rule: 'FedAvg' }).aggregation, { rule: 'FedAvg', bucketing: null });
+    const spec = (rule, mixing = null, rest = {}) => ({ rule, clipping: null, mixing, weighting: 'Unweighted', ...rest });
+    assert.deepEqual(logisticConfig({ rule: 'krum:2+bucket:3' }).aggregation, spec({ Krum: { f: 2 } }, { Bucketing: { size: 3 } }));
+    assert.deepEqual(logisticConfig({ rule: 'median', bucketing: 2 }).aggregation, spec('Median', { Bucketing: { size: 2 } }));
+    assert.deepEqual(logisticConfig({ rule: 'FedAvg' }).aggregation, spec('FedAvg'));
+    assert.deepEqual(
+      logisticConfig({ rule: 'median+arc+nnm:2+weighted' }).aggregation,
+      spec('Median', { NearestNeighbours: { f: 2 } }, { clipping: { Adaptive: { f: 1 } }, weighting: { Capped: { cap: 2_000_000 } } }),
+    );
     assert.throws(() => logisticConfig({ rule: 'median+bucket:2', bucketing: 3 }), /bucket/);
+    assert.throws(() => logisticConfig({ rule: 'median+nnm', bucketing: 3 }), /bucket/);
     assert.throws(() => logisticConfig({ rule: 'geomed' }), RuleParseError);
   });
 });

@@ -6,8 +6,10 @@
 //! every validator and unknown to trainers before they commit:
 //!
 //! * the validator path passes it explicitly to [`super::aggregate_with_seed`], built with
-//!   [`bucket_seed_from_hashes`] from the round context and the revealed payload hashes (which
-//!   are on chain and fixed only after every commitment);
+//!   [`bucket_seed`] from the round context and the seed the round pallet stored when the
+//!   reveal phase closed (the hash of the reveal window's last block): the analysis assumes a
+//!   permutation independent of the updates, and the payload hashes — which the trainers
+//!   choose, as they choose whether to reveal at all — are not;
 //! * [`super::aggregate`] derives it with [`content_seed`] from the updates themselves:
 //!   `sha3_256("fedledger/bucketing/content/v1" ‖ n ‖ d ‖ weights (f64 LE bits) ‖ 64 sampled
 //!   values of every row (f32 LE bits, coordinates `⌊t·d/64⌋`, `t < min(64, d)`))`.
@@ -19,16 +21,15 @@ use super::kernels::combine;
 use fedledger_primitives::tensor_codec::sha3_256;
 use fedledger_primitives::Digest;
 
-/// Seed from the round context (e.g. SCALE of model id, round, block hash) and the payload
-/// hashes of the updates in row order.
-pub fn bucket_seed_from_hashes(context: &[u8], update_hashes: &[Digest]) -> [u8; 32] {
-	let mut buf = Vec::with_capacity(32 + context.len() + 32 * update_hashes.len());
-	buf.extend_from_slice(b"fedledger/bucketing/hashes/v1");
+/// The bucketing seed of a round: the round context (model id and round index) and the
+/// randomness the chain fixed after the reveal deadline (`chain_seed`). No update enters it, so
+/// no trainer can steer the permutation by what (or whether) it reveals.
+pub fn bucket_seed(context: &[u8], chain_seed: &Digest) -> [u8; 32] {
+	let mut buf = Vec::with_capacity(64 + context.len());
+	buf.extend_from_slice(b"fedledger/bucketing/chain/v2");
 	buf.extend_from_slice(&(context.len() as u32).to_le_bytes());
 	buf.extend_from_slice(context);
-	for h in update_hashes {
-		buf.extend_from_slice(h);
-	}
+	buf.extend_from_slice(chain_seed);
 	sha3_256(&buf)
 }
 

@@ -12,10 +12,13 @@
 //! | Bulyan | no | the `θ = n − 2f` updates picked by iterated Krum |
 //! | GeometricMedian | yes | all |
 //! | CenteredClipping | yes | those not clipped in the last iteration |
-//! | NormBounding | yes | all (clipped updates are scaled, not rejected) |
+//! | NormBounding | yes | all (each update is clipped before mixing, then the mean) |
 //!
-//! With bucketing the rule runs on bucket means (see [`bucketing`]) and a bucket's verdict
-//! applies to all its members.
+//! The pipeline runs in the papers' order: per-update clipping (a fixed bound or ARC, and
+//! norm bounding's own bound), then mixing (bucketing or NNM), then the rule. With bucketing
+//! the rule runs on bucket means (see [`bucketing`]) and a bucket's verdict applies to all its
+//! members; with NNM the rule runs on the `n` mixtures and mixture `i`'s verdict is update
+//! `i`'s. Sample weights come from [`sample_weights`] (unweighted unless the model caps them).
 //!
 //! # Determinism
 //!
@@ -28,23 +31,26 @@
 pub mod bucketing;
 mod bulyan;
 mod centered_clipping;
+mod clipping;
 mod fedavg;
 mod geometric_median;
 mod kernels;
 mod krum;
 mod median;
-mod norm_bounding;
+mod nnm;
 mod sortnet;
 mod staleness;
 #[cfg(test)]
 mod tests;
 mod trimmed_mean;
+mod weighting;
 
-pub use bucketing::{bucket_assignment, bucket_seed_from_hashes, content_seed};
+pub use bucketing::{bucket_assignment, bucket_seed, content_seed};
 pub use staleness::staleness_weight;
+pub use weighting::sample_weights;
 
 use fedledger_primitives::rules::{
-	micro_to_f64, AggregationRule, AggregationSpec, RuleConfigError,
+	micro_to_f64, AggregationRule, AggregationSpec, Clipping, Mixing, RuleConfigError,
 };
 use ndarray::{Array1, ArrayView2};
 
@@ -97,8 +103,8 @@ pub enum AggregationError {
 }
 
 /// Aggregates `updates` (`n × d`) with `spec`. With bucketing, the bucket seed is derived from
-/// the updates themselves ([`content_seed`]); validators that have the payload hashes should use
-/// [`aggregate_with_seed`] with [`bucket_seed_from_hashes`].
+/// the updates themselves ([`content_seed`]); validators use [`aggregate_with_seed`] with the
+/// seed the chain fixed after the reveal deadline ([`bucket_seed`]).
 pub fn aggregate(
 	spec: &AggregationSpec,
 	updates: ArrayView2<f32>,
@@ -107,7 +113,7 @@ pub fn aggregate(
 	let x = updates.as_standard_layout();
 	let xs = x.as_slice().expect("standard layout");
 	let (n, d) = updates.dim();
-	let seed = match spec.bucketing {
+	let seed = match spec.bucket_size() {
 		Some(_) if n > 0 && d > 0 && sample_weights.len() == n => {
 			content_seed(xs, n, d, sample_weights)
 		}
@@ -116,7 +122,8 @@ pub fn aggregate(
 	aggregate_with_seed(spec, x.view(), sample_weights, &seed)
 }
 
-/// Aggregates with an explicit bucketing seed (ignored without bucketing).
+/// Aggregates with an explicit bucketing seed (ignored without bucketing), through the
+/// pipeline: clipping, then mixing, then the rule.
 pub fn aggregate_with_seed(
 	spec: &AggregationSpec,
 	updates: ArrayView2<f32>,
@@ -152,20 +159,55 @@ pub fn aggregate_with_seed(
 	let x = updates.as_standard_layout();
 	let xs = x.as_slice().expect("standard layout");
 
-	let (delta, accepted) = match spec.bucketing {
-		None => run_rule(&spec.rule, xs, n, d, sample_weights)?,
-		Some(s) => {
-			if let Some((row, col)) = kernels::first_non_finite(xs, d) {
-				return Err(AggregationError::NonFinite { row, col });
-			}
-			let buckets = bucket_assignment(n, s as usize, bucket_seed);
-			let (bx, bw) = bucketing::bucket_means(xs, d, sample_weights, &buckets);
+	// Stage 1, per-update clipping: the spec's, then norm bounding's own bound, which is a
+	// per-update operation too (clipping bucket means instead would let a boosted update poison
+	// its bucket partner before the clip).
+	let norm_bound = match spec.rule {
+		AggregationRule::NormBounding { max_norm } => Some(micro_to_f64(max_norm)),
+		_ => None,
+	};
+	let preprocessed = spec.clipping.is_some() || spec.mixing.is_some() || norm_bound.is_some();
+	if preprocessed {
+		if let Some((row, col)) = kernels::first_non_finite(xs, d) {
+			return Err(AggregationError::NonFinite { row, col });
+		}
+	}
+	let mut work: std::borrow::Cow<[f32]> = std::borrow::Cow::Borrowed(xs);
+	let clip = |factors: Vec<f64>, work: &mut std::borrow::Cow<[f32]>| {
+		if factors.iter().any(|&s| s != 1.0) {
+			clipping::apply(work.to_mut(), d, &factors);
+		}
+	};
+	match spec.clipping {
+		Some(Clipping::Fixed { max_norm }) => {
+			let f = clipping::fixed_factors(&work, d, micro_to_f64(max_norm));
+			clip(f, &mut work);
+		}
+		Some(c @ Clipping::Adaptive { .. }) => {
+			let k = c.adaptive_count(n as u32) as usize;
+			let f = clipping::adaptive_factors(&work, d, k);
+			clip(f, &mut work);
+		}
+		None => {}
+	}
+	if let Some(bound) = norm_bound {
+		let f = clipping::fixed_factors(&work, d, bound);
+		clip(f, &mut work);
+	}
+	let rule = spec.rule;
+
+	// Stage 2, mixing; stage 3, the rule.
+	let (delta, accepted) = match spec.mixing {
+		None => run_rule(&rule, &work, n, d, sample_weights)?,
+		Some(Mixing::NearestNeighbours { f }) => {
+			let mixed = nnm::mix(&work, n, d, f as usize);
+			run_rule(&rule, &mixed, n, d, sample_weights).map_err(overflow_only)?
+		}
+		Some(Mixing::Bucketing { size }) => {
+			let buckets = bucket_assignment(n, size as usize, bucket_seed);
+			let (bx, bw) = bucketing::bucket_means(&work, d, sample_weights, &buckets);
 			let (delta, bucket_ok) =
-				run_rule(&spec.rule, &bx, buckets.len(), d, &bw).map_err(|e| match e {
-					// Bucket means of finite inputs can only overflow.
-					AggregationError::NonFinite { .. } => AggregationError::NonFiniteResult,
-					other => other,
-				})?;
+				run_rule(&rule, &bx, buckets.len(), d, &bw).map_err(overflow_only)?;
 			let mut accepted = vec![false; n];
 			for (members, ok) in buckets.iter().zip(bucket_ok) {
 				members.iter().for_each(|&i| accepted[i] = ok);
@@ -182,7 +224,16 @@ pub fn aggregate_with_seed(
 	})
 }
 
-/// One rule on a contiguous row-major `n × d` matrix (`d > 0`, parameters already validated).
+/// Means of finite inputs (buckets, mixtures) can only overflow.
+fn overflow_only(e: AggregationError) -> AggregationError {
+	match e {
+		AggregationError::NonFinite { .. } => AggregationError::NonFiniteResult,
+		other => other,
+	}
+}
+
+/// One rule on a contiguous row-major `n × d` matrix (`d > 0`, parameters already validated,
+/// clipping already applied).
 fn run_rule(
 	rule: &AggregationRule,
 	x: &[f32],
@@ -207,7 +258,10 @@ fn run_rule(
 		return Err(non_finite());
 	}
 	Ok(match *rule {
-		AggregationRule::FedAvg => fedavg::fedavg(x, n, d, w),
+		// Norm bounding's clip ran per update in the pipeline's first stage: its mean is left.
+		AggregationRule::FedAvg | AggregationRule::NormBounding { .. } => {
+			fedavg::fedavg(x, n, d, w)
+		}
 		AggregationRule::Krum { f } => krum::krum(x, n, d, f as usize),
 		AggregationRule::MultiKrum { f, m } => krum::multi_krum(x, n, d, w, f as usize, m as usize),
 		AggregationRule::Bulyan { f } => bulyan::bulyan(x, n, d, f as usize),
@@ -216,9 +270,6 @@ fn run_rule(
 		}
 		AggregationRule::CenteredClipping { tau, iters } => {
 			centered_clipping::centered_clipping(x, n, d, w, micro_to_f64(tau), iters)
-		}
-		AggregationRule::NormBounding { max_norm } => {
-			norm_bounding::norm_bounding(x, n, d, w, micro_to_f64(max_norm))
 		}
 		AggregationRule::Median | AggregationRule::TrimmedMean { .. } => unreachable!(),
 	})

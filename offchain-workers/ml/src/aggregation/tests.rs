@@ -1,7 +1,9 @@
 //! Reference comparisons, hand-worked cases and determinism checks of the rules.
 
 use super::*;
-use fedledger_primitives::rules::{AggregationRule as R, AggregationSpec, StalenessFn};
+use fedledger_primitives::rules::{
+	AggregationRule as R, AggregationSpec, Clipping, Mixing, StalenessFn,
+};
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha20Rng;
@@ -178,10 +180,7 @@ fn random_updates(rng: &mut ChaCha20Rng, n: usize, d: usize) -> (Array2<f32>, Ve
 }
 
 fn plain(rule: R) -> AggregationSpec {
-	AggregationSpec {
-		rule,
-		bucketing: None,
-	}
+	AggregationSpec::plain(rule)
 }
 
 fn assert_close(ours: &Array1<f32>, reference: &[f64], tol: f64, what: &str) {
@@ -330,17 +329,11 @@ fn bucketing_matches_reference_on_bucket_means() {
 		.map(|m| m.iter().map(|&i| w[i]).sum())
 		.collect();
 
-	let spec = AggregationSpec {
-		rule: R::Median,
-		bucketing: Some(3),
-	};
+	let spec = AggregationSpec::bucketed(R::Median, 3);
 	let out = aggregate_with_seed(&spec, x.view(), &w, &seed).unwrap();
 	assert_close(&out.delta, &ref_median(&bx), 1e-6, "bucketed median");
 
-	let spec = AggregationSpec {
-		rule: R::FedAvg,
-		bucketing: Some(3),
-	};
+	let spec = AggregationSpec::bucketed(R::FedAvg, 3);
 	let out = aggregate_with_seed(&spec, x.view(), &w, &seed).unwrap();
 	assert_close(
 		&out.delta,
@@ -357,10 +350,7 @@ fn bucketing_matches_reference_on_bucket_means() {
 	);
 
 	// Krum on 7 buckets with f = 2: the accepted updates are exactly one bucket's members.
-	let spec = AggregationSpec {
-		rule: R::Krum { f: 2 },
-		bucketing: Some(3),
-	};
+	let spec = AggregationSpec::bucketed(R::Krum { f: 2 }, 3);
 	let out = aggregate_with_seed(&spec, x.view(), &w, &seed).unwrap();
 	let acc: Vec<usize> = (0..n).filter(|&i| out.accepted[i]).collect();
 	assert!(buckets.iter().any(|b| {
@@ -564,8 +554,15 @@ fn errors_are_typed() {
 	x[[4, 1]] = f32::NAN;
 	x[[5, 0]] = f32::INFINITY;
 	for rule in all_rules(7) {
-		for bucketing in [None, Some(1)] {
-			let spec = AggregationSpec { rule, bucketing };
+		for spec in [
+			AggregationSpec::plain(rule),
+			AggregationSpec::bucketed(rule, 1),
+			AggregationSpec {
+				clipping: Some(Clipping::Adaptive { f: 1 }),
+				mixing: Some(Mixing::NearestNeighbours { f: 1 }),
+				..AggregationSpec::plain(rule)
+			},
+		] {
 			assert_eq!(
 				aggregate(&spec, x.view(), &[1.0; 7]),
 				Err(AggregationError::NonFinite { row: 4, col: 1 }),
@@ -634,13 +631,17 @@ fn bit_identical_for_1_2_and_8_threads() {
 	}
 	x.row_mut(3).mapv_inplace(|v| v * 1.0e4);
 	let mut specs: Vec<AggregationSpec> = all_rules(n).into_iter().map(plain).collect();
+	specs.push(AggregationSpec::bucketed(R::Median, 2));
+	specs.push(AggregationSpec::bucketed(R::Krum { f: 1 }, 3));
 	specs.push(AggregationSpec {
-		rule: R::Median,
-		bucketing: Some(2),
+		clipping: Some(Clipping::Adaptive { f: 2 }),
+		mixing: Some(Mixing::NearestNeighbours { f: 2 }),
+		..plain(R::Median)
 	});
 	specs.push(AggregationSpec {
-		rule: R::Krum { f: 1 },
-		bucketing: Some(3),
+		clipping: Some(Clipping::Fixed { max_norm: 500_000 }),
+		mixing: Some(Mixing::Bucketing { size: 2 }),
+		..plain(R::GeometricMedian { iters: 8, eps: 1 })
 	});
 	for spec in specs {
 		let run = |k: usize| {
@@ -710,4 +711,113 @@ fn tall_columns_match_references() {
 			bits(&aggregate(&plain(R::Median), x.view(), &w).unwrap())
 		);
 	}
+}
+
+// ---------- the pre-aggregation pipeline ----------
+
+/// Norm bounding clips each update, then averages. Behind bucketing it used to clip bucket
+/// means instead, so a boosted update dragged its honest bucket partner along before the clip;
+/// now the clip comes first and bucketed norm bounding is plain norm bounding (bucket means of
+/// a weighted mean are the weighted mean).
+#[test]
+fn norm_bounding_clips_each_update_before_its_bucket() {
+	let d = 4;
+	let mut rows: Vec<f32> = Vec::new();
+	for i in 0..9 {
+		rows.extend_from_slice(&[0.3 + 0.01 * i as f32, 0.2, -0.1, 0.1]);
+	}
+	// One attacker: the negated honest direction, boosted 1,000 times.
+	rows.extend_from_slice(&[-300.0, -200.0, 100.0, -100.0]);
+	let x = Array2::from_shape_vec((10, d), rows).unwrap();
+	let w = [1.0; 10];
+	let nb: AggregationSpec = "norm-bounding:0.5".parse().unwrap();
+	let nb_bucketed: AggregationSpec = "norm-bounding:0.5+bucket:2".parse().unwrap();
+	let plain_out = aggregate(&nb, x.view(), &w).unwrap();
+	let bucketed_out = aggregate_with_seed(&nb_bucketed, x.view(), &w, &[1u8; 32]).unwrap();
+	for (a, b) in plain_out.delta.iter().zip(bucketed_out.delta.iter()) {
+		assert!(
+			(a - b).abs() < 1e-6,
+			"{:?} vs {:?}",
+			plain_out.delta,
+			bucketed_out.delta
+		);
+	}
+	// The honest direction survives: the attacker is one clipped update out of ten.
+	assert!(bucketed_out.delta[0] > 0.2, "{:?}", bucketed_out.delta);
+}
+
+fn reference_nnm(x: &[Vec<f64>], f: usize) -> Vec<Vec<f64>> {
+	let n = x.len();
+	(0..n)
+		.map(|i| {
+			let mut others: Vec<usize> = (0..n).filter(|&j| j != i).collect();
+			others.sort_by(|&a, &b| {
+				sq(&x[i], &x[a])
+					.total_cmp(&sq(&x[i], &x[b]))
+					.then(a.cmp(&b))
+			});
+			let mut members = vec![i];
+			members.extend(others.into_iter().take(n - f - 1));
+			let rws: Vec<Vec<f64>> = members.iter().map(|&j| x[j].clone()).collect();
+			ref_weighted_mean(&rws, &vec![1.0; rws.len()])
+		})
+		.collect()
+}
+
+#[test]
+fn nearest_neighbour_mixing_matches_its_definition() {
+	let mut rng = ChaCha20Rng::seed_from_u64(21);
+	let (n, d, f) = (11, 300, 3);
+	let (x, w) = random_updates(&mut rng, n, d);
+	let mixed = reference_nnm(&rows(&x), f);
+	// FedAvg over the mixtures is the weighted mean of the reference mixtures.
+	let spec = AggregationSpec {
+		mixing: Some(Mixing::NearestNeighbours { f: f as u32 }),
+		..plain(R::FedAvg)
+	};
+	let out = aggregate(&spec, x.view(), &w).unwrap();
+	assert_close(
+		&out.delta,
+		&ref_weighted_mean(&mixed, &w),
+		1e-5,
+		"nnm + fedavg",
+	);
+	// The median over the mixtures is the reference median of the mixtures.
+	let spec = AggregationSpec {
+		mixing: Some(Mixing::NearestNeighbours { f: f as u32 }),
+		..plain(R::Median)
+	};
+	let out = aggregate(&spec, x.view(), &w).unwrap();
+	assert_close(&out.delta, &ref_median(&mixed), 1e-5, "nnm + median");
+}
+
+#[test]
+fn adaptive_clipping_cuts_the_largest_to_the_next_norm() {
+	// Norms 1, 2, 3, 4, 100 with f = 1: k = ⌊2·1·4/5⌋ = 1 update (the 100) is clipped to 4.
+	let x = mat(&[
+		&[1.0, 0.0],
+		&[0.0, 2.0],
+		&[3.0, 0.0],
+		&[0.0, -4.0],
+		&[-60.0, 80.0],
+	]);
+	let spec = AggregationSpec {
+		clipping: Some(Clipping::Adaptive { f: 1 }),
+		..plain(R::FedAvg)
+	};
+	let out = aggregate(&spec, x.view(), &[1.0; 5]).unwrap();
+	// Clipped attacker: (−2.4, 3.2); mean of (1,0), (0,2), (3,0), (0,−4), (−2.4,3.2).
+	assert!((out.delta[0] - 1.6 / 5.0).abs() < 1e-6, "{:?}", out.delta);
+	assert!((out.delta[1] - 1.2 / 5.0).abs() < 1e-6, "{:?}", out.delta);
+	// A fixed bound of 2 clips everything above it.
+	let spec = AggregationSpec {
+		clipping: Some(Clipping::Fixed {
+			max_norm: 2_000_000,
+		}),
+		..plain(R::FedAvg)
+	};
+	let out = aggregate(&spec, x.view(), &[1.0; 5]).unwrap();
+	// (1,0), (0,2), (2,0), (0,−2), (−1.2,1.6).
+	assert!((out.delta[0] - 1.8 / 5.0).abs() < 1e-6, "{:?}", out.delta);
+	assert!((out.delta[1] - 1.6 / 5.0).abs() < 1e-6, "{:?}", out.delta);
 }

@@ -1,5 +1,5 @@
 use super::*;
-use fedledger_primitives::rules::AggregationRule;
+use fedledger_primitives::rules::{AggregationRule, Clipping, Mixing, SampleWeighting};
 
 fn update(values: Vec<f32>, tag: u8) -> RoundUpdate {
 	RoundUpdate {
@@ -26,6 +26,7 @@ fn sync_round(
 		base,
 		base_version: 0,
 		updates,
+		seed: [0x5e; 32],
 		server_lr: CHAIN_SERVER_LR,
 	}
 }
@@ -81,8 +82,16 @@ fn the_next_model_is_bit_identical_across_thread_counts() {
 		AggregationRule::MultiKrum { f: 2, m: 3 },
 		AggregationRule::GeometricMedian { iters: 8, eps: 1 },
 	] {
-		for bucketing in [None, Some(2)] {
-			let spec = AggregationSpec { rule, bucketing };
+		for spec in [
+			AggregationSpec::plain(rule),
+			AggregationSpec::bucketed(rule, 2),
+			AggregationSpec {
+				clipping: Some(Clipping::Adaptive { f: 1 }),
+				mixing: Some(Mixing::NearestNeighbours { f: 1 }),
+				weighting: SampleWeighting::Capped { cap: 1_500_000 },
+				..AggregationSpec::plain(rule)
+			},
+		] {
 			if spec.validate(7).is_err() {
 				continue; // Multi-Krum with f = 2 needs 7 inputs, 4 buckets are too few
 			}
@@ -96,8 +105,8 @@ fn the_next_model_is_bit_identical_across_thread_counts() {
 			};
 			let one = run(1);
 			let many = run(4);
-			assert_eq!(one.hash, many.hash, "{rule:?} {bucketing:?}");
-			assert_eq!(one.accepted, many.accepted, "{rule:?} {bucketing:?}");
+			assert_eq!(one.hash, many.hash, "{spec}");
+			assert_eq!(one.accepted, many.accepted, "{spec}");
 		}
 	}
 }
@@ -122,9 +131,10 @@ fn same_inputs_give_the_same_hash_and_a_shape_error_names_the_update() {
 	);
 }
 
-/// A buffered-async round with bucketing, whose hash was computed by the validator's step
-/// before it became the one shared function (`worker/consensus.rs::next_model` at commit
-/// 15b4e45): the chain's bytes did not change when the simulator started calling it.
+/// A buffered-async round with bucketing and a synchronous one, pinned so that no change to the
+/// consensus step goes unnoticed. Last changed on purpose when rules became unweighted by
+/// default and the bucketing seed moved to the chain's randomness (issue #13); before that
+/// the hashes had held since the validator's step became the one shared function (15b4e45).
 #[test]
 fn the_chain_step_keeps_its_hashes() {
 	let d = 64;
@@ -140,14 +150,12 @@ fn the_chain_step_keeps_its_hashes() {
 	let mut inputs = RoundInputs {
 		model: 7,
 		round: 11,
-		spec: AggregationSpec {
-			rule: AggregationRule::TrimmedMean { beta: 200_000_000 },
-			bucketing: Some(2),
-		},
+		spec: AggregationSpec::bucketed(AggregationRule::TrimmedMean { beta: 200_000_000 }, 2),
 		staleness: Some(StalenessFn::Polynomial { a: 500_000 }),
 		base,
 		base_version: 4,
 		updates,
+		seed: [0x5e; 32],
 		server_lr: CHAIN_SERVER_LR,
 	};
 	let hex = |d: &Digest| crate::hex::to_hex(d);
@@ -160,8 +168,8 @@ fn the_chain_step_keeps_its_hashes() {
 	assert_ne!(hex(&next_model(&inputs).unwrap().hash), GOLDEN_SYNC);
 }
 
-const GOLDEN_ASYNC: &str = "dfb59dc2109190bf88e0fcbcfc447f1637e55601015db875532e598681701356";
-const GOLDEN_SYNC: &str = "faf051d14b5150164c4caa5c9d1cd647a15b59d78fe510c3630978e959ecb835";
+const GOLDEN_ASYNC: &str = "c6bad3b3afd3d7b74c7a1b0dc39030fdb1e37a5739df480748bf309c2b01a0b8";
+const GOLDEN_SYNC: &str = "cb45dd01014c2d4db8426d3a297f4839d1e227d7978ce594671de577e5a57ae0";
 
 /// The giant model of issue #11: an MLP 784-[5 000 000]-10 whose weights are a 32-byte
 /// top-k-sparse payload with k = 0.
@@ -217,4 +225,78 @@ fn capped_decode_needs_exactly_the_models_parameter_count() {
 		decode_capped(&dense[..20], 4, 4),
 		Err(ConsensusError::Payload(_))
 	));
+}
+
+// ---------- what one trainer's claims can do to the round ----------
+
+/// Four honest trainers reveal Δ ≈ +1.02, one attacker Δ = −10 declaring four billion samples
+/// (what the issue measured on a dev node: the geometric median finalized the attacker's
+/// model). Declared counts weigh nothing unless the model caps them.
+fn inflated_round(rule: &str) -> RoundInputs {
+	let d = 16;
+	let mut updates: Vec<RoundUpdate> = (0..4u8)
+		.map(|k| update(vec![1.0 + 0.01 * k as f32; d], k + 1))
+		.collect();
+	let mut attacker = update(vec![-10.0; d], 9);
+	attacker.num_samples = 4_000_000_000;
+	updates.push(attacker);
+	sync_round(0, 1, rule.parse().unwrap(), vec![0.0; d], updates)
+}
+
+fn mean(v: &[f32]) -> f32 {
+	v.iter().sum::<f32>() / v.len() as f32
+}
+
+#[test]
+fn an_inflated_sample_count_does_not_move_the_geometric_median() {
+	let next = next_model(&inflated_round("geometric-median")).unwrap();
+	let m = mean(&next.values());
+	assert!((0.9..1.1).contains(&m), "mean coordinate {m}");
+}
+
+#[test]
+fn an_inflated_sample_count_does_not_drag_centered_clipping() {
+	let next = next_model(&inflated_round("centered-clipping")).unwrap();
+	let m = mean(&next.values());
+	// τ = 0.5 from the median (≈ 1.01) with 3 iterations: the attacker moves it by at most
+	// 3 · 0.5 / 5 = 0.3 (the issue measured +1.02 → +0.54 under the inflated claim).
+	assert!(m > 0.7, "mean coordinate {m}");
+}
+
+#[test]
+fn capped_weighting_bounds_an_inflated_claim() {
+	// FedAvg weighted, capped at 2 × the median count (10): the attacker weighs 20 of 60.
+	let next = next_model(&inflated_round("fedavg+weighted:2")).unwrap();
+	let expected = (10.0 * (1.0 + 1.01 + 1.02 + 1.03) - 20.0 * 10.0) / 60.0;
+	let m = mean(&next.values());
+	assert!(
+		(m - expected).abs() < 1e-4,
+		"mean coordinate {m}, expected {expected}"
+	);
+}
+
+/// The step saturates instead of overflowing, so the next model is always encodable.
+#[test]
+fn the_model_step_saturates_at_the_f32_range() {
+	let d = 4;
+	let base = vec![f32::MAX, -f32::MAX, 1.0, f32::MAX];
+	let updates = vec![
+		update(vec![f32::MAX, -f32::MAX, 2.0, -1.0], 1),
+		update(vec![f32::MAX, -f32::MAX, 2.0, -1.0], 2),
+	];
+	let inputs = sync_round(0, 1, "fedavg".parse().unwrap(), base, updates);
+	let next = next_model(&inputs).unwrap();
+	let w = next.values();
+	// MAX + MAX overflows and saturates; MAX − 1 rounds back to MAX.
+	assert_eq!(w[..d], [f32::MAX, -f32::MAX, 3.0, f32::MAX]);
+}
+
+/// The bucketing permutation must not depend on what the trainers revealed.
+#[test]
+fn the_bucketing_seed_does_not_depend_on_the_payloads() {
+	let mut inputs = inflated_round("median+bucket:2");
+	let before = inputs.bucket_seed();
+	inputs.updates[4].payload_hash = [0xee; 32];
+	inputs.updates.swap(0, 1);
+	assert_eq!(inputs.bucket_seed(), before);
 }

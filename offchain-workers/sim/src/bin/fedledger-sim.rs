@@ -286,6 +286,10 @@ struct AggregateArgs {
 	/// Server step size (the chain's is 1).
 	#[arg(long, default_value_t = 1.0)]
 	server_lr: f32,
+	/// The round's aggregation seed as 64 hex digits (the chain's `aggregationSeed`; it seeds
+	/// bucketing) [default: zero].
+	#[arg(long, value_parser = parse_digest)]
+	aggregation_seed: Option<[u8; 32]>,
 	/// Current global model payload: also print the hash of global + aggregate.
 	#[arg(long)]
 	global: Option<PathBuf>,
@@ -703,6 +707,7 @@ fn cmd_aggregate(a: AggregateArgs) -> Result<()> {
 		base_version: a.base_version,
 		base_versions: a.base_versions.clone(),
 		server_lr: a.server_lr,
+		seed: a.aggregation_seed.unwrap_or([0; 32]),
 	};
 	let rebuilt = verify::rebuild_aggregate(&spec, &a.files, &ctx, a.global.as_deref())?;
 	for (f, d) in a.files.iter().zip(&rebuilt.update_digests) {
@@ -726,4 +731,9 @@ fn cmd_aggregate(a: AggregateArgs) -> Result<()> {
 		bail!("no updates");
 	}
 	Ok(())
+}
+
+/// A 32-byte digest from 64 hex digits.
+fn parse_digest(text: &str) -> Result<[u8; 32], String> {
+	fedledger_ml::hex::digest_from_hex(text).ok_or_else(|| format!("{text:?} is not 64 hex digits"))
 }

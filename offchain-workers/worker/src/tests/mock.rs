@@ -177,6 +177,8 @@ impl MockChain {
 			phase,
 			phase_ends_at: number + 5,
 			updates: 0,
+			// A fixed seed per round, as the pallet draws one when the round stops taking updates.
+			aggregation_seed: [index as u8 ^ 0xa5; 32],
 			finalized_hash: None,
 		};
 		m.rounds.insert(
@@ -265,6 +267,18 @@ impl MockChain {
 			.current_mut()
 			.state
 			.base_version = version;
+	}
+
+	/// Sets model 0's current round's aggregation seed (what the pallet draws at the reveal
+	/// deadline).
+	pub fn set_aggregation_seed(&self, seed: Digest) {
+		self.state
+			.lock()
+			.unwrap()
+			.m(0)
+			.current_mut()
+			.state
+			.aggregation_seed = seed;
 	}
 
 	/// Appends version `hash` from `model`'s current round and marks the round finalized.

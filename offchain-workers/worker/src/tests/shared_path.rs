@@ -60,6 +60,7 @@ fn sim_and_validator(cfg: &SimConfig, schedule: Schedule) -> (Digest, Digest, Ro
 	let chain = MockChain::with_weights(schedule, inputs.spec, &inputs.base);
 	chain.open_round(inputs.round, RoundPhase::Reveal);
 	chain.set_base_version(inputs.base_version);
+	chain.set_aggregation_seed(inputs.seed);
 	for (i, u) in inputs.updates.iter().enumerate() {
 		chain.reveal_foreign_update([i as u8 + 1; 32], &u.values, u.num_samples, u.base_version);
 	}
@@ -90,10 +91,7 @@ fn sim_and_validator(cfg: &SimConfig, schedule: Schedule) -> (Digest, Digest, Ro
 
 #[test]
 fn a_simulated_sync_round_is_the_validators_round() {
-	let spec = AggregationSpec {
-		rule: AggregationRule::TrimmedMean { beta: 200_000_000 },
-		bucketing: Some(2),
-	};
+	let spec = AggregationSpec::bucketed(AggregationRule::TrimmedMean { beta: 200_000_000 }, 2);
 	let (sim, validator, _) = sim_and_validator(&sim_config(spec, Mode::Sync, 3), sync_schedule());
 	assert_eq!(sim, validator);
 }
@@ -114,10 +112,7 @@ fn a_simulated_buffered_async_round_is_the_validators_round() {
 		aggregate_blocks: 3,
 		min_updates: 3,
 	};
-	let spec = AggregationSpec {
-		rule: AggregationRule::Median,
-		bucketing: Some(2),
-	};
+	let spec = AggregationSpec::bucketed(AggregationRule::Median, 2);
 	let (sim, validator, inputs) = sim_and_validator(&sim_config(spec, mode, 8), schedule);
 	assert_eq!(sim, validator);
 	// The round had stale updates, so the staleness discount (and its step) was exercised.

@@ -466,3 +466,106 @@ fn an_update_replayed_from_a_recent_round_is_refused() {
 		assert_ok!(GradientCommitments::do_try_state());
 	});
 }
+
+/// A model's `update_bounds` are checked at reveal: a sample count, a coordinate or a norm
+/// above them is refused with its own error and changes nothing (the commitment stays, so the
+/// trainer may still reveal a valid update).
+#[test]
+fn a_reveal_outside_the_models_bounds_is_refused() {
+	new_test_ext().execute_with(|| {
+		let mut c = config(3);
+		c.update_bounds = fedledger_primitives::model::UpdateBounds {
+			max_samples: 1_000,
+			max_value: 50_000, // 0.05
+			max_norm: 100_000, // 0.1
+		};
+		let model = register_model(c, 10_000);
+		for t in TRAINERS {
+			assert_ok!(GradientCommitments::bond_trainer(
+				RuntimeOrigin::signed(t),
+				model,
+				100
+			));
+		}
+		run_to_block(3);
+		let f32s = |v: f32| tensor_codec::encode_f32(&[v; PARAMS], &[PARAMS as u32]).unwrap();
+		// Within every bound: 10 × 0.009 at most, norm below 0.03.
+		let fine = payload(0, PARAMS);
+		let big_value = f32s(0.06);
+		// Every coordinate 0.04 ≤ 0.05, but the norm is √10 · 0.04 ≈ 0.126 > 0.1.
+		let big_norm = f32s(0.04);
+		for (who, p) in [(10, &fine), (11, &big_value), (12, &big_norm)] {
+			assert_ok!(GradientCommitments::commit_update(
+				RuntimeOrigin::signed(who),
+				model,
+				0,
+				commitment_of(p, SALT, who)
+			));
+		}
+		run_to_block(5);
+		let reveal_with = |who: AccountId, p: &Vec<u8>, samples: u32| {
+			GradientCommitments::reveal_update(
+				RuntimeOrigin::signed(who),
+				model,
+				0,
+				bounded(p.clone()),
+				SALT,
+				samples,
+			)
+		};
+		assert_noop!(reveal_with(10, &fine, 1_001), Error::<Test>::TooManySamples);
+		assert_noop!(
+			reveal_with(10, &fine, 4_000_000_000),
+			Error::<Test>::TooManySamples
+		);
+		assert_noop!(
+			reveal_with(11, &big_value, 10),
+			Error::<Test>::ValueOutOfBounds
+		);
+		assert_noop!(
+			reveal_with(12, &big_norm, 10),
+			Error::<Test>::NormOutOfBounds
+		);
+		// At the bound exactly is allowed.
+		assert_ok!(reveal_with(10, &fine, 1_000));
+		assert_eq!(
+			Updates::<Test>::get((model, 0), 10).unwrap().num_samples,
+			1_000
+		);
+	});
+}
+
+/// The seed validators shuffle buckets with is drawn when the round stops taking updates,
+/// from the hash of the reveal window's last block: no reveal enters it.
+#[test]
+fn the_aggregation_seed_is_drawn_from_the_block_that_closed_the_reveals() {
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+	new_test_ext().execute_with(|| {
+		let model = setup(3);
+		for t in [10, 11, 12] {
+			commit(model, t, t as u32);
+		}
+		run_to_block(5);
+		for t in [10, 11, 12] {
+			assert_ok!(reveal(model, t, t as u32));
+		}
+		assert_eq!(
+			Rounds::<Test>::get(model, 0).unwrap().aggregation_seed,
+			[0; 32]
+		);
+		run_to_block(7);
+		let last_reveal_block = sp_core::H256::repeat_byte(0x42);
+		frame_system::Pallet::<Test>::set_parent_hash(last_reveal_block);
+		run_to_block(8);
+		let info = Rounds::<Test>::get(model, 0).unwrap();
+		assert_eq!(info.phase, RoundPhase::Aggregate);
+		let expected = BlakeTwo256::hash_of(&(
+			b"fedledger/aggregation-seed",
+			model,
+			0u32,
+			last_reveal_block,
+		))
+		.0;
+		assert_eq!(info.aggregation_seed, expected);
+	});
+}

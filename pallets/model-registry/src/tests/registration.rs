@@ -156,3 +156,63 @@ fn register_needs_the_deposit_and_a_signed_origin() {
 		);
 	});
 }
+
+/// v1 → v2: a stored model's configuration gains update bounds and the aggregation pipeline:
+/// the same rule and buckets, now unweighted.
+#[test]
+fn v1_models_are_migrated_unweighted_with_generous_bounds() {
+	use crate::migrations::v2::MigrateV1ToV2;
+	use codec::Encode;
+	use fedledger_primitives::{
+		model::{legacy, UpdateBounds},
+		rules::{Mixing, SampleWeighting},
+		traits::ModelStatus,
+	};
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	new_test_ext().execute_with(|| {
+		let current = TrainingConfig::<u128>::example(4, 2, 3, 1_000);
+		let old_config = legacy::TrainingConfigV1 {
+			architecture: current.architecture,
+			hyper_params: current.hyper_params,
+			aggregation: legacy::AggregationSpecV1 {
+				rule: current.aggregation.rule,
+				bucketing: Some(3),
+			},
+			scorer: current.scorer,
+			schedule: current.schedule,
+			reward_per_round: current.reward_per_round,
+			reward_split: current.reward_split,
+		};
+		// A version-1 `ModelInfo`: its fields in order.
+		let old = (
+			7u64,
+			ModelStatus::Active,
+			old_config,
+			10u32,
+			None::<[u8; 32]>,
+			5u128,
+			1u64,
+			0u32,
+			[4u8; 32],
+		);
+		sp_io::storage::set(&Models::<Test>::hashed_key_for(0), &old.encode());
+		StorageVersion::new(1).put::<ModelRegistry>();
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		let info = Models::<Test>::get(0).expect("decodes as a v2 model");
+		assert_eq!(info.owner, 7);
+		assert_eq!(info.version_hash, [4u8; 32]);
+		assert_eq!(
+			info.config.aggregation.mixing,
+			Some(Mixing::Bucketing { size: 3 })
+		);
+		assert_eq!(
+			info.config.aggregation.weighting,
+			SampleWeighting::Unweighted
+		);
+		assert_eq!(info.config.update_bounds, UpdateBounds::GENEROUS);
+		assert_eq!(
+			ModelRegistry::on_chain_storage_version(),
+			StorageVersion::new(2)
+		);
+	});
+}
